@@ -1,0 +1,44 @@
+/* The container lifecycle, as the CLI drives it (runc's commands). */
+#ifndef NOOK_CONTAINER_CONTAINER_H
+#define NOOK_CONTAINER_CONTAINER_H
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+struct create_options {
+        const char *root; /* state root */
+        const char *id;
+        const char *bundle; /* NULL: the current directory */
+        const char *pid_file;
+        const char *console_socket;
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        bool rootless;
+};
+
+/* Creates the container; its init waits for `start` and is the only process left. */
+int container_create(const struct create_options *opts, nook_err *err);
+
+/* Lets the init exec the program; fails with the exec error if it cannot. */
+int container_start(const char *root, const char *id, nook_err *err);
+
+/* create + start; unless detached, waits (forwarding signals) and returns the
+ * program's exit code (128+signal when killed) in *exit_code, then deletes the
+ * container unless keep. */
+int container_run(const struct create_options *opts, bool detach, bool keep, int *exit_code, nook_err *err);
+
+/* Sends sig to the init, or (all) to every process of the container's cgroup. */
+int container_kill(const char *root, const char *id, int sig, bool all, nook_err *err);
+
+/* Removes a stopped (or created) container; force kills a running one first. */
+int container_delete(const char *root, const char *id, bool force, nook_err *err);
+
+/* Prints the OCI state of one container as JSON on stdout. */
+int container_print_state(const char *root, const char *id, nook_err *err);
+
+/* Prints every container under root (table: ID PID STATUS BUNDLE CREATED OWNER; or JSON; or ids only). */
+int container_print_list(const char *root, const char *format, bool quiet, nook_err *err);
+
+#endif

@@ -1,0 +1,434 @@
+/* The parent side of container creation: validate everything, reserve the
+ * state dir, make the cgroup, clone3 the init, answer its protocol (id maps,
+ * cgroup, hooks) until it is ready, and undo all of it on any failure. */
+#define _GNU_SOURCE
+#include "container/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container/hooks.h"
+#include "container/sync.h"
+#include "linux/process.h"
+#include "linux/syscalls.h"
+#include "linux/terminal.h"
+#include "linux/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/user.h"
+
+static void format_created(char *buf, size_t size)
+{
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* Decides how each namespace is entered, and opens the ones given by path. */
+static int plan_namespaces(struct launch *l, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        for (int t = 0; t < NS_TYPE_COUNT; t++)
+                l->ns_fds[t] = -1;
+        bool time_offsets = spec->linux != NULL && (spec->linux->time_monotonic.set || spec->linux->time_boottime.set);
+        for (size_t i = 0; spec->linux != NULL && i < spec->linux->namespaces.len; i++) {
+                const struct spec_namespace *ns = &spec->linux->namespaces.items[i];
+                if (ns->path != NULL) {
+                        l->ns_fds[ns->type] = open(ns->path, O_RDONLY | O_CLOEXEC);
+                        if (l->ns_fds[ns->type] < 0)
+                                return nook_error_errno(err, "linux.namespaces[%zu].path: open `%s`", i, ns->path);
+                        l->joins_paths = true;
+                } else if (ns->type == NS_CGROUP) {
+                        /* Made once the init sits in its cgroup, so that cgroup is its root. */
+                        l->new_cgroupns = true;
+                } else {
+                        l->new_ns_flags |= (unsigned long)spec_namespace_clone_flag(ns->type);
+                }
+        }
+        l->new_userns = (l->new_ns_flags & CLONE_NEWUSER) != 0;
+        l->in_userns = spec_namespace(spec, NS_USER) != NULL || l->opts->rootless;
+        /* Offsets must be written before any process enters the time namespace. */
+        if (time_offsets)
+                l->joins_paths = true;
+        bool pid_or_time = spec_namespace(spec, NS_PID) != NULL || spec_namespace(spec, NS_TIME) != NULL;
+        l->second_fork = l->joins_paths && pid_or_time;
+        l->state.shares_pid_namespace = spec_namespace(spec, NS_PID) == NULL ||
+                                        spec_namespace(spec, NS_PID)->path != NULL;
+        return 0;
+}
+
+static int resolve_paths(struct launch *l, nook_err *err)
+{
+        const char *bundle = l->opts->bundle != NULL ? l->opts->bundle : ".";
+        l->bundle = realpath(bundle, NULL);
+        if (l->bundle == NULL)
+                return nook_error_errno(err, "bundle `%s`", bundle);
+        int ret = spec_load(l->bundle, &l->spec, err);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *root = NULL;
+        if (l->spec->root_path[0] == '/')
+                root = strdup(l->spec->root_path);
+        else if (asprintf(&root, "%s/%s", l->bundle, l->spec->root_path) < 0)
+                root = NULL;
+        if (root == NULL)
+                return nook_error(err, ENOMEM, "root.path");
+        l->rootfs = realpath(root, NULL);
+        struct stat st;
+        if (l->rootfs == NULL || stat(l->rootfs, &st) < 0)
+                return nook_error_errno(err, "root.path: `%s`", root);
+        if (!S_ISDIR(st.st_mode))
+                return nook_error(err, ENOTDIR, "root.path: `%s`", root);
+        if (l->spec->process->terminal && l->mode == LAUNCH_CREATE && l->opts->console_socket == NULL)
+                return nook_error(err, 0, "process.terminal is true: --console-socket is required");
+        return 0;
+}
+
+int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err)
+{
+        memset(l, 0, sizeof(*l));
+        l->opts = opts;
+        l->mode = mode;
+        l->sync_fd = l->child_sync_fd = l->start_fd = l->console_fd = l->pidfd = -1;
+        for (int t = 0; t < NS_TYPE_COUNT; t++)
+                l->ns_fds[t] = -1;
+        int ret = state_check_id(opts->id, err);
+        if (ret == 0)
+                ret = resolve_paths(l, err);
+        if (ret == 0)
+                ret = plan_namespaces(l, err);
+        if (ret < 0)
+                return ret;
+        l->protect_exe = stub_exe_needs_protection();
+
+        /* Nothing on the system has changed so far; from here on launch_abort undoes. */
+        ret = state_reserve(opts->root, opts->id, &l->state.dir, err);
+        if (ret < 0)
+                return ret;
+        l->state.id = strdup(opts->id);
+        l->state.oci_version = strdup(l->spec->oci_version);
+        l->state.bundle = strdup(l->bundle);
+        l->state.rootfs = strdup(l->rootfs);
+        char created[64];
+        format_created(created, sizeof(created));
+        l->state.created = strdup(created);
+        l->state.owner = user_name(geteuid());
+        l->state.rootless = opts->rootless;
+        if (l->spec->annotations.len > 0) {
+                l->state.annotations = json_object_new_object();
+                for (size_t i = 0; i < l->spec->annotations.len; i++)
+                        json_object_object_add(l->state.annotations, l->spec->annotations.items[i].key,
+                                               json_object_new_string(l->spec->annotations.items[i].value));
+        }
+
+        if (!opts->rootless) {
+                const char *path = l->spec->linux != NULL ? l->spec->linux->cgroups_path : NULL;
+                ret = cgroup_plan(path, opts->id, &l->state.cgroup, err);
+                if (ret == 0)
+                        ret = cgroup_create(l->state.cgroup, err);
+                if (ret == 0 && l->spec->linux != NULL && l->spec->linux->resources != NULL)
+                        ret = cgroup_apply(l->state.cgroup, l->spec->linux->resources, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+/* Binds the socket `nook start` connects to; long paths go through the directory's fd. */
+static int listen_start_socket(const char *dir, nook_err *err)
+{
+        _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sock < 0)
+                return nook_error_errno(err, "socket");
+        _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return nook_error_errno(err, "open state dir `%s`", dir);
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/start.sock", dirfd);
+        if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+                return nook_error_errno(err, "bind `%s/start.sock`", dir);
+        if (listen(sock, 1) < 0)
+                return nook_error_errno(err, "listen on `%s/start.sock`", dir);
+        return steal_fd(&sock);
+}
+
+/* Keeps nook's own fds clear of 3..3+preserve_fds, which the container inherits. */
+static int move_above(int *fd, int min, nook_err *err)
+{
+        if (*fd < 0 || *fd >= min)
+                return 0;
+        int moved = fcntl(*fd, F_DUPFD_CLOEXEC, min);
+        if (moved < 0)
+                return nook_error_errno(err, "move fd %d", *fd);
+        close(*fd);
+        *fd = moved;
+        return 0;
+}
+
+static int open_channels(struct launch *l, nook_err *err)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return nook_error_errno(err, "socketpair");
+        l->sync_fd = sv[0];
+        l->child_sync_fd = sv[1];
+        if (l->mode == LAUNCH_CREATE) {
+                l->start_fd = listen_start_socket(l->state.dir, err);
+                if (l->start_fd < 0)
+                        return l->start_fd;
+        }
+        if (l->spec->process->terminal && l->opts->console_socket != NULL) {
+                l->console_fd = terminal_connect(l->opts->console_socket, err);
+                if (l->console_fd < 0)
+                        return nook_error_wrap(err, "--console-socket");
+        }
+        int min = 3 + l->opts->preserve_fds;
+        int *fds[] = { &l->sync_fd, &l->child_sync_fd, &l->start_fd, &l->console_fd };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+                int ret = move_above(fds[i], min, err);
+                if (ret < 0)
+                        return ret;
+        }
+        for (int t = 0; t < NS_TYPE_COUNT; t++) {
+                int ret = move_above(&l->ns_fds[t], min, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+static int clone_init(struct launch *l, nook_err *err)
+{
+        int v2_fd = l->state.cgroup != NULL ? l->state.cgroup->v2_fd : -1;
+        struct clone_args args = {
+                .flags = CLONE_PIDFD | (l->joins_paths ? 0 : l->new_ns_flags),
+                .pidfd = (uint64_t)(uintptr_t)&l->pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        bool into_cgroup = v2_fd >= 0;
+        if (into_cgroup) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)v2_fd;
+        }
+        long pid = sys_clone3(&args);
+        if (pid < 0 && into_cgroup) {
+                /* A cgroup2 directory can refuse direct entry (controllers it cannot host);
+                 * fall back to writing cgroup.procs, which reports the real reason. */
+                args.flags &= ~CLONE_INTO_CGROUP;
+                args.cgroup = 0;
+                into_cgroup = false;
+                pid = sys_clone3(&args);
+        }
+        if (pid < 0)
+                return nook_error_errno(err, "clone3 the container process");
+        if (pid == 0)
+                init_main(l);
+        l->child = l->pid = (pid_t)pid;
+        close(l->child_sync_fd);
+        l->child_sync_fd = -1;
+        if (l->state.cgroup != NULL) {
+                int ret = cgroup_enter(l->state.cgroup, l->child, into_cgroup, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+static int write_state_json(struct launch *l, enum container_status status, char **out)
+{
+        json_object *o = state_to_json(&l->state, status);
+        *out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return *out != NULL ? 0 : -ENOMEM;
+}
+
+int launch_run_hooks(struct launch *l, enum spec_hook_kind kind, enum container_status status, nook_err *err)
+{
+        if (l->spec->hooks[kind].len == 0)
+                return 0;
+        _cleanup_free_ char *json = NULL;
+        if (write_state_json(l, status, &json) < 0)
+                return nook_error(err, ENOMEM, "hooks");
+        return hooks_run(l->spec, kind, json, err);
+}
+
+/* When talking to the child fails, the reason is usually the error it sent before exiting. */
+static int child_failure(struct launch *l, int ret, nook_err *err)
+{
+        struct sync_msg msg;
+        nook_err ignored = NULL;
+        int r;
+        while ((r = sync_recv(l->sync_fd, &msg, NULL, &ignored)) == 0)
+                if (msg.type == SYNC_ERROR)
+                        return sync_error_from_msg(&msg, err);
+        nook_error_free(&ignored);
+        return ret;
+}
+
+/* Answers the init's protocol until it reports ready. */
+static int handshake(struct launch *l, nook_err *err)
+{
+        struct sync_msg msg;
+        const struct spec_process *process = l->spec->process;
+        int ret = 0;
+        if (process->oom_score_adj.set)
+                ret = process_set_oom_score_adj(l->child, (int)process->oom_score_adj.value, err);
+        if (ret == 0 && l->joins_paths)
+                ret = sync_expect(l->sync_fd, SYNC_UNSHARED, &msg, err);
+        if (ret == 0 && l->new_userns)
+                ret = userns_write_maps(l->child, &l->spec->linux->uid_mappings, &l->spec->linux->gid_mappings, err);
+        if (ret == 0)
+                ret = sync_send(l->sync_fd, SYNC_GO, 0, err);
+        if (ret < 0)
+                return child_failure(l, ret, err);
+        if (l->second_fork) {
+                ret = sync_expect(l->sync_fd, SYNC_PID, &msg, err);
+                if (ret == 0) {
+                        l->pid = msg.value;
+                        waitpid(l->child, NULL, 0);
+                        l->child_reaped = true;
+                        close(l->pidfd);
+                        l->pidfd = sys_pidfd_open(l->pid, 0);
+                }
+        }
+        l->state.pid = l->pid;
+        while (ret == 0) {
+                int fd = -1;
+                ret = sync_recv(l->sync_fd, &msg, &fd, err);
+                if (ret == -EPIPE)
+                        return nook_error(err, EPIPE, "the container process exited during set-up");
+                if (ret < 0)
+                        return ret;
+                switch (msg.type) {
+                case SYNC_HOOKS:
+                        ret = launch_run_hooks(l, HOOK_PRESTART, STATUS_CREATING, err);
+                        if (ret == 0)
+                                ret = launch_run_hooks(l, HOOK_CREATE_RUNTIME, STATUS_CREATING, err);
+                        if (ret == 0)
+                                ret = sync_send(l->sync_fd, SYNC_GO, l->pid, err);
+                        break;
+                case SYNC_CONSOLE:
+                        l->console_master = fd;
+                        fd = -1;
+                        break;
+                case SYNC_READY:
+                        l->seccomp_listener = fd;
+                        return 0;
+                case SYNC_ERROR:
+                        return sync_error_from_msg(&msg, err);
+                default:
+                        ret = nook_error(err, EPROTO, "unexpected message %u from the container process", msg.type);
+                }
+                if (fd >= 0)
+                        close(fd);
+        }
+        return ret;
+}
+
+int launch_spawn(struct launch *l, nook_err *err)
+{
+        l->console_master = l->seccomp_listener = -1;
+        int ret = open_channels(l, err);
+        if (ret < 0)
+                return ret;
+        /* A root-owned, non-dumpable nook cannot be ptraced or have its exe read by the
+         * container; rootless, the parent must stay dumpable to write the child's id maps. */
+        if (geteuid() == 0)
+                prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        ret = clone_init(l, err);
+        if (ret == 0)
+                ret = handshake(l, err);
+        if (ret < 0)
+                return ret;
+        l->state.start_time = state_process_start_time(l->pid);
+        /* start, exec and delete read the config as it was at create, whatever the bundle becomes. */
+        _cleanup_close_ int dirfd = open(l->state.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        const char *config = json_object_to_json_string_ext(l->spec->json, JSON_C_TO_STRING_PLAIN);
+        ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", l->state.dir)
+                        : write_file_atomic(dirfd, "config.json", config, strlen(config), 0600, err);
+        if (ret == 0)
+                ret = state_save(&l->state, err);
+        if (ret == 0 && l->opts->pid_file != NULL) {
+                char text[32];
+                int len = snprintf(text, sizeof(text), "%d", l->pid);
+                ret = write_file_atomic(AT_FDCWD, l->opts->pid_file, text, (size_t)len, 0644, err);
+                if (ret < 0)
+                        nook_error_wrap(err, "--pid-file");
+        }
+        return ret;
+}
+
+/* Kills what was started, removes the cgroup and the state dir. */
+void launch_abort(struct launch *l)
+{
+        if (l->pidfd >= 0)
+                sys_pidfd_send_signal(l->pidfd, SIGKILL, NULL, 0);
+        else if (l->pid > 0)
+                kill(l->pid, SIGKILL);
+        if (l->child > 0 && !l->child_reaped)
+                waitpid(l->child, NULL, 0);
+        if (l->pid > 0 && l->pid != l->child)
+                waitpid(l->pid, NULL, 0);
+        nook_err err = NULL;
+        if (l->state.cgroup != NULL && cgroup_destroy(l->state.cgroup, &err) < 0) {
+                log_warning("clean up: %s", err->msg);
+                nook_error_free(&err);
+        }
+        if (l->state.dir != NULL && state_remove_dir(l->state.dir, &err) < 0) {
+                log_warning("clean up: %s", err->msg);
+                nook_error_free(&err);
+        }
+}
+
+void launch_free(struct launch *l)
+{
+        int *fds[] = { &l->sync_fd, &l->child_sync_fd, &l->start_fd, &l->console_fd, &l->pidfd };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
+        for (int t = 0; t < NS_TYPE_COUNT; t++)
+                if (l->ns_fds[t] >= 0)
+                        close(l->ns_fds[t]);
+        free(l->state.id);
+        free(l->state.dir);
+        free(l->state.oci_version);
+        free(l->state.bundle);
+        free(l->state.rootfs);
+        free(l->state.created);
+        free(l->state.owner);
+        cgroup_free(l->state.cgroup);
+        json_object_put(l->state.annotations);
+        spec_free(l->spec);
+        free(l->bundle);
+        free(l->rootfs);
+}
+
+int container_create(const struct create_options *opts, nook_err *err)
+{
+        struct launch l;
+        int ret = launch_prepare(&l, opts, LAUNCH_CREATE, err);
+        if (ret == 0)
+                ret = launch_spawn(&l, err);
+        if (ret < 0)
+                launch_abort(&l);
+        launch_free(&l);
+        return ret;
+}

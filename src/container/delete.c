@@ -1,0 +1,110 @@
+/* Ending a container: kill what is left, remove its cgroup, run the poststop
+ * hooks, remove the state dir. Only processes of the container, by pid. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container/hooks.h"
+#include "container/launch.h"
+#include "linux/syscalls.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+/* Waits up to timeout_ms for pid (not necessarily our child) to end. */
+static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
+{
+        _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
+        if (pidfd < 0)
+                return true;
+        /* The pid may have been reused between reading the state and opening it. */
+        if (state_process_start_time(pid) != start_time)
+                return true;
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        return poll(&pfd, 1, timeout_ms) > 0;
+}
+
+/* SIGKILLs every process in the cgroup until it is empty (processes may fork meanwhile). */
+static int kill_cgroup(const struct cgroup *cg, nook_err *err)
+{
+        for (int round = 0; round < 100; round++) {
+                _cleanup_free_ pid_t *pids = NULL;
+                size_t n = 0;
+                int ret = cgroup_pids(cg, &pids, &n, err);
+                if (ret < 0)
+                        return ret;
+                if (n == 0)
+                        return 0;
+                for (size_t i = 0; i < n; i++)
+                        kill(pids[i], SIGKILL);
+                /* Frozen tasks die only once thawed. */
+                if (round == 0 && cgroup_is_frozen(cg)) {
+                        ret = cgroup_freeze(cg, false, err);
+                        if (ret < 0)
+                                return ret;
+                }
+                for (size_t i = 0; i < n; i++)
+                        wait_gone(pids[i], state_process_start_time(pids[i]), 100);
+        }
+        return nook_error(err, EBUSY, "processes keep appearing in the container's cgroup");
+}
+
+int container_destroy(struct container_state *state, const struct spec *spec, nook_err *err)
+{
+        if (state->pid > 0 && state_process_start_time(state->pid) == state->start_time) {
+                if (kill(state->pid, SIGKILL) < 0 && errno != ESRCH)
+                        return nook_error_errno(err, "kill the container process %d", state->pid);
+                if (state->cgroup != NULL && cgroup_is_frozen(state->cgroup))
+                        cgroup_freeze(state->cgroup, false, NULL);
+                if (!wait_gone(state->pid, state->start_time, 10000))
+                        return nook_error(err, ETIMEDOUT, "the container process %d did not die", state->pid);
+        }
+        if (state->cgroup != NULL) {
+                int ret = kill_cgroup(state->cgroup, err);
+                if (ret == 0)
+                        ret = cgroup_destroy(state->cgroup, err);
+                if (ret < 0)
+                        return ret;
+        }
+        if (spec != NULL && spec->hooks[HOOK_POSTSTOP].len > 0) {
+                json_object *o = state_to_json(state, STATUS_STOPPED);
+                nook_err hook_err = NULL;
+                /* The OCI spec: a failing poststop hook is logged and deletion goes on. */
+                if (hooks_run(spec, HOOK_POSTSTOP, json_object_to_json_string(o), &hook_err) < 0) {
+                        log_warning("%s", hook_err->msg);
+                        nook_error_free(&hook_err);
+                }
+                json_object_put(o);
+        }
+        return state_remove_dir(state->dir, err);
+}
+
+int container_delete(const char *root, const char *id, bool force, nook_err *err)
+{
+        struct container_state *state = NULL;
+        int ret = state_load(root, id, &state, err);
+        if (ret < 0)
+                return ret;
+        enum container_status status = state_status(state);
+        if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
+                ret = nook_error(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
+                                 state_status_name(status));
+                state_free(state);
+                return ret;
+        }
+        struct spec *spec = NULL;
+        nook_err spec_err = NULL;
+        if (spec_load(state->dir, &spec, &spec_err) < 0) {
+                log_warning("delete: poststop hooks not run: %s", spec_err->msg);
+                nook_error_free(&spec_err);
+        }
+        ret = container_destroy(state, spec, err);
+        spec_free(spec);
+        state_free(state);
+        return ret;
+}

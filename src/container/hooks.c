@@ -1,0 +1,116 @@
+#define _GNU_SOURCE
+#include "container/hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux/syscalls.h"
+#include "util/cleanup.h"
+
+static const char *const kind_names[HOOK_KIND_COUNT] = {
+        [HOOK_PRESTART] = "prestart",
+        [HOOK_CREATE_RUNTIME] = "createRuntime",
+        [HOOK_CREATE_CONTAINER] = "createContainer",
+        [HOOK_START_CONTAINER] = "startContainer",
+        [HOOK_POSTSTART] = "poststart",
+        [HOOK_POSTSTOP] = "poststop",
+};
+
+const char *hooks_kind_name(enum spec_hook_kind kind)
+{
+        return kind_names[kind];
+}
+
+/* NULL-terminated copy of a string array; argv falls back to the path. */
+static char **to_argv(const spec_strings *strings, const char *fallback)
+{
+        size_t n = strings->len > 0 ? strings->len : (fallback != NULL ? 1 : 0);
+        char **v = calloc(n + 1, sizeof(char *));
+        if (v == NULL)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                v[i] = (char *)(strings->len > 0 ? strings->items[i] : fallback);
+        return v;
+}
+
+static int wait_hook(pid_t pid, int64_t timeout, const char *what, nook_err *err)
+{
+        _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
+        if (pidfd >= 0 && timeout > 0) {
+                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+                int r;
+                do
+                        r = poll(&pfd, 1, (int)(timeout * 1000));
+                while (r < 0 && errno == EINTR);
+                if (r == 0) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        return nook_error(err, ETIMEDOUT, "%s: timed out after %llds", what, (long long)timeout);
+                }
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return nook_error_errno(err, "%s: wait", what);
+        if (WIFSIGNALED(status))
+                return nook_error(err, 0, "%s: killed by signal %d", what, WTERMSIG(status));
+        if (WEXITSTATUS(status) != 0)
+                return nook_error(err, 0, "%s: exited with status %d", what, WEXITSTATUS(status));
+        return 0;
+}
+
+static int run_one(const struct spec_hook *hook, const char *what, const char *state_json, nook_err *err)
+{
+        _cleanup_free_ char **argv = to_argv(&hook->args, hook->path);
+        _cleanup_free_ char **envp = to_argv(&hook->env, NULL);
+        if (argv == NULL || envp == NULL)
+                return nook_error(err, ENOMEM, "%s", what);
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return nook_error_errno(err, "%s: pipe", what);
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return nook_error_errno(err, "%s: fork", what);
+        }
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                dup2(pipefd[0], STDIN_FILENO);
+                /* stdout of a hook goes where nook's stderr goes, as with runc. */
+                dup2(STDERR_FILENO, STDOUT_FILENO);
+                execve(hook->path, argv, envp);
+                _exit(127);
+        }
+        close(pipefd[0]);
+        /* A hook that does not read its stdin must not make us block or die of SIGPIPE. */
+        signal(SIGPIPE, SIG_IGN);
+        size_t len = strlen(state_json);
+        if (write(pipefd[1], state_json, len) < 0 && errno != EPIPE) {
+                /* The hook's exit status tells whether it mattered. */
+        }
+        close(pipefd[1]);
+        return wait_hook(pid, hook->timeout, what, err);
+}
+
+int hooks_run(const struct spec *spec, enum spec_hook_kind kind, const char *state_json, nook_err *err)
+{
+        const spec_hooks *hooks = &spec->hooks[kind];
+        for (size_t i = 0; i < hooks->len; i++) {
+                char what[4200];
+                snprintf(what, sizeof(what), "hooks.%s[%zu] `%s`", kind_names[kind], i, hooks->items[i].path);
+                int ret = run_one(&hooks->items[i], what, state_json, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}

@@ -1,0 +1,446 @@
+/* The container init, from clone3 to execve. The order is the security:
+ *   namespaces → (parent: cgroup, id maps) → root in the user namespace →
+ *   mounts (host paths still reachable) → devices → hooks → pivot_root →
+ *   sysctl, masks and read-only paths (the verified /proc) → terminal →
+ *   process settings → the final user → the stub: exe swap, capabilities,
+ *   no_new_privs, seccomp (last), ready, wait for start, execve.
+ * Errors go back to the parent over the sync socket, verbatim. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "container/launch.h"
+#include "container/sync.h"
+#include "linux/caps.h"
+#include "linux/devices.h"
+#include "linux/masked.h"
+#include "linux/process.h"
+#include "linux/rootfs.h"
+#include "linux/syscalls.h"
+#include "linux/terminal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+/* The user namespace first: joining it gives the rights to join the others it owns. */
+static const enum spec_namespace_type setns_order[] = { NS_USER, NS_MOUNT,  NS_PID,    NS_NETWORK,
+                                                        NS_IPC,  NS_UTS,    NS_CGROUP, NS_TIME };
+
+static int join_namespaces(struct launch *l, nook_err *err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(setns_order); i++) {
+                enum spec_namespace_type type = setns_order[i];
+                if (l->ns_fds[type] < 0)
+                        continue;
+                if (setns(l->ns_fds[type], spec_namespace_clone_flag(type)) < 0)
+                        return nook_error_errno(err, "join %s namespace `%s`", spec_namespace_name(type),
+                                                spec_namespace(l->spec, type)->path);
+                close(l->ns_fds[type]);
+                l->ns_fds[type] = -1;
+        }
+        return 0;
+}
+
+static bool has_time_offsets(const struct spec *spec)
+{
+        return spec->linux != NULL && (spec->linux->time_monotonic.set || spec->linux->time_boottime.set);
+}
+
+static int write_time_offsets(const struct spec_linux *linux_, nook_err *err)
+{
+        char text[128];
+        int n = 0;
+        if (linux_->time_monotonic.set)
+                n += snprintf(text + n, sizeof(text) - (size_t)n, "monotonic %lld %u\n",
+                              (long long)linux_->time_monotonic.secs, linux_->time_monotonic.nanosecs);
+        if (linux_->time_boottime.set)
+                n += snprintf(text + n, sizeof(text) - (size_t)n, "boottime %lld %u\n",
+                              (long long)linux_->time_boottime.secs, linux_->time_boottime.nanosecs);
+        int ret = write_file_at(AT_FDCWD, "/proc/self/timens_offsets", text, (size_t)n, err);
+        return ret < 0 ? nook_error_wrap(err, "linux.timeOffsets") : 0;
+}
+
+/* Namespaces by path, then the new ones; the parent writes the id maps meanwhile. */
+static int enter_namespaces(struct launch *l, nook_err *err)
+{
+        struct sync_msg msg;
+        int ret;
+        if (l->joins_paths) {
+                ret = join_namespaces(l, err);
+                if (ret < 0)
+                        return ret;
+                if (l->new_ns_flags != 0 && unshare((int)l->new_ns_flags) < 0)
+                        return nook_error_errno(err, "unshare namespaces %#lx", l->new_ns_flags);
+                ret = sync_send(l->child_sync_fd, SYNC_UNSHARED, 0, err);
+                if (ret < 0)
+                        return ret;
+        }
+        ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
+        if (ret < 0)
+                return ret;
+        /* From now on no process in the container may read our memory or our exe. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (l->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                return nook_error_errno(err, "become root in the user namespace (is 0 mapped?)");
+        if (has_time_offsets(l->spec)) {
+                ret = write_time_offsets(l->spec->linux, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+/* A pid or time namespace applies to children only: the init is a grandchild,
+ * adopted by nook directly (CLONE_PARENT). */
+static int fork_into_namespaces(struct launch *l, nook_err *err)
+{
+        long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+        if (pid < 0)
+                return nook_error_errno(err, "fork into the pid namespace");
+        if (pid > 0) {
+                nook_err ignored = NULL;
+                sync_send(l->child_sync_fd, SYNC_PID, (int32_t)pid, &ignored);
+                _exit(0);
+        }
+        /* If nook died before this, the next read of the sync socket sees EOF and we exit. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        return 0;
+}
+
+static int set_names(const struct spec *spec, nook_err *err)
+{
+        if (spec->hostname != NULL && spec->hostname[0] != '\0' &&
+            sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+                return nook_error_errno(err, "hostname: set \"%s\"", spec->hostname);
+        if (spec->domainname != NULL && spec->domainname[0] != '\0' &&
+            setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+                return nook_error_errno(err, "domainname: set \"%s\"", spec->domainname);
+        return 0;
+}
+
+/* A session keyring of its own, so the container does not share the caller's keys. */
+static int join_session_keyring(const char *id, nook_err *err)
+{
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id) >= 0)
+                return 0;
+        /* No keyrings in this kernel, or a user namespace without a key quota: nothing to isolate. */
+        if (errno == ENOSYS || errno == EDQUOT || errno == EPERM || errno == EACCES)
+                return 0;
+        return nook_error_errno(err, "join a session keyring");
+}
+
+static int mount_all(struct launch *l, int rootfd, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        struct rootfs_context ctx = {
+                .rootfd = rootfd,
+                .in_userns = l->in_userns,
+                .cgroup = l->state.cgroup,
+                .has_cgroupns = spec_namespace(spec, NS_CGROUP) != NULL,
+        };
+        for (size_t i = 0; i < spec->mounts.len; i++) {
+                int ret = rootfs_mount(&ctx, &spec->mounts.items[i], err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "mounts[%zu]", i);
+        }
+        const struct spec_device *devices = spec->linux != NULL ? spec->linux->devices.items : NULL;
+        size_t n_devices = spec->linux != NULL ? spec->linux->devices.len : 0;
+        if (rootfs_needs_dev(spec)) {
+                int ret = devices_create(rootfd, devices, n_devices, l->in_userns, err);
+                if (ret == 0)
+                        ret = devices_create_symlinks(rootfd, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.devices");
+        } else if (n_devices > 0) {
+                int ret = devices_create(rootfd, devices, n_devices, l->in_userns, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.devices");
+        }
+        return 0;
+}
+
+/* prestart and createRuntime hooks run in the parent while we wait here; then
+ * createContainer hooks run here, in the container's namespaces, before pivot_root. */
+static int hooks_point(struct launch *l, nook_err *err)
+{
+        const spec_hooks *hooks = l->spec->hooks;
+        if (hooks[HOOK_PRESTART].len == 0 && hooks[HOOK_CREATE_RUNTIME].len == 0 &&
+            hooks[HOOK_CREATE_CONTAINER].len == 0)
+                return 0;
+        int ret = sync_send(l->child_sync_fd, SYNC_HOOKS, 0, err);
+        if (ret < 0)
+                return ret;
+        struct sync_msg msg;
+        ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
+        if (ret < 0)
+                return ret;
+        /* The parent tells the init's pid as the host sees it, for the state the hooks read. */
+        l->state.pid = msg.value;
+        return launch_run_hooks(l, HOOK_CREATE_CONTAINER, STATUS_CREATING, err);
+}
+
+/* sysctls, masks and read-only paths, resolved inside rootfd (before pivot_root,
+ * while nook's own /dev/null is still in this mount namespace). */
+static int protect_paths(const struct spec_linux *linux_, int rootfd, nook_err *err)
+{
+        if (linux_ == NULL)
+                return 0;
+        if (linux_->sysctl.len > 0) {
+                _cleanup_close_ int procfd = process_open_procfs(rootfd, err);
+                if (procfd < 0)
+                        return nook_error_wrap(err, "linux.sysctl");
+                for (size_t i = 0; i < linux_->sysctl.len; i++) {
+                        int ret = process_write_sysctl(procfd, linux_->sysctl.items[i].key,
+                                                       linux_->sysctl.items[i].value, err);
+                        if (ret < 0)
+                                return nook_error_wrap(err, "linux.sysctl");
+                }
+        }
+        if (linux_->masked_paths.len > 0) {
+                _cleanup_close_ int null_fd = masked_open_null(err);
+                int ret = null_fd < 0 ? null_fd : masked_apply(rootfd, &linux_->masked_paths, null_fd, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.maskedPaths");
+        }
+        int ret = readonly_apply(rootfd, &linux_->readonly_paths, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "linux.readonlyPaths");
+        return 0;
+}
+
+static int setup_filesystem(struct launch *l, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        const struct spec_linux *linux_ = spec->linux;
+        const char *propagation = linux_ != NULL ? linux_->rootfs_propagation : NULL;
+        const struct spec_namespace *mntns = spec_namespace(spec, NS_MOUNT);
+        _cleanup_close_ int rootfd = -1;
+        int ret;
+        if (mntns != NULL && mntns->path == NULL) {
+                ret = rootfs_prepare(l->rootfs, propagation, &rootfd, err);
+                if (ret == 0)
+                        ret = mount_all(l, rootfd, err);
+                if (ret == 0)
+                        ret = protect_paths(linux_, rootfd, err);
+                if (ret == 0)
+                        ret = hooks_point(l, err);
+                if (ret == 0)
+                        ret = rootfs_pivot(rootfd, l->opts->no_pivot, err);
+                if (ret == 0)
+                        ret = rootfs_finish_propagation(propagation, err);
+        } else {
+                /* No mount namespace of its own: the rootfs is only a chroot. */
+                rootfd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                ret = rootfd < 0 ? nook_error_errno(err, "open rootfs `%s`", l->rootfs)
+                                 : protect_paths(linux_, rootfd, err);
+                if (ret == 0 && (chroot(l->rootfs) < 0 || chdir("/") < 0))
+                        ret = nook_error_errno(err, "chroot `%s`", l->rootfs);
+        }
+        if (ret == 0 && spec->root_readonly) {
+                ret = rootfs_make_readonly(err);
+                if (ret < 0)
+                        nook_error_wrap(err, "root.readonly");
+        }
+        return ret;
+}
+
+/* A pty inside the container; its master goes to --console-socket, or to nook run. */
+static int setup_terminal(struct launch *l, nook_err *err)
+{
+        const struct spec_process *process = l->spec->process;
+        if (!process->terminal)
+                return 0;
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int master = -1, slave = -1;
+        int ret = terminal_open_pty(root, &master, &slave, err);
+        if (ret == 0 && process->has_console_size)
+                ret = terminal_set_size(slave, process->console_height, process->console_width, err);
+        if (ret == 0)
+                ret = terminal_bind_console(root, slave, err);
+        if (ret == 0)
+                ret = l->console_fd >= 0 ? terminal_send_fd(l->console_fd, master, "/dev/console", err)
+                                         : sync_send_fd(l->child_sync_fd, SYNC_CONSOLE, master, err);
+        if (ret == 0)
+                ret = terminal_make_controlling(slave, err);
+        if (l->console_fd >= 0) {
+                close(l->console_fd);
+                l->console_fd = -1;
+        }
+        return ret;
+}
+
+static int set_process_attributes(struct launch *l, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        const struct spec_process *process = spec->process;
+        if (spec->linux != NULL && spec->linux->has_personality) {
+                int ret = process_set_personality(spec->linux->personality, err);
+                if (ret < 0)
+                        return ret;
+        }
+        if (process->has_scheduler) {
+                int ret = process_set_scheduler(&process->scheduler, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "process.scheduler");
+        }
+        if (process->has_io_priority) {
+                int ret = process_set_io_priority(&process->io_priority, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "process.ioPriority");
+        }
+        umask(process->user.umask.set ? (mode_t)process->user.umask.value : 0022);
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int cwd = open_in_root(root, process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
+        if (cwd < 0)
+                return nook_error_wrap(err, "process.cwd");
+        if (fchdir(cwd) < 0)
+                return nook_error_errno(err, "process.cwd: chdir `%s`", process->cwd);
+        return 0;
+}
+
+/* Switches to the config's user, keeping the permitted capabilities for the
+ * stub's final capset (and, meanwhile, the exe swap and seccomp). */
+static int become_user(struct launch *l, struct spec_capabilities *caps, nook_err *err)
+{
+        const struct spec_process *process = l->spec->process;
+        const struct spec_user *user = &process->user;
+        if (process->has_capabilities) {
+                *caps = process->capabilities;
+                caps_clamp(caps, caps_bounding());
+                int ret = caps_drop_bounding(caps->bounding, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "process.capabilities");
+        }
+        gid_t *groups = (gid_t *)user->additional_gids.items;
+        if (setgroups(user->additional_gids.len, groups) < 0 && (user->additional_gids.len > 0 || errno != EPERM))
+                return nook_error_errno(err, "process.user.additionalGids: setgroups");
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return nook_error_errno(err, "keep capabilities");
+        if (setresgid(user->gid, user->gid, user->gid) < 0)
+                return nook_error_errno(err, "process.user.gid: set gid %u", user->gid);
+        if (setresuid(user->uid, user->uid, user->uid) < 0)
+                return nook_error_errno(err, "process.user.uid: set uid %u", user->uid);
+        return 0;
+}
+
+/* Everything above fd 2 and the preserved ones is closed at exec (CVE-2024-21626
+ * leaked a host directory fd into the container). */
+static int close_fds_on_exec(int preserve, nook_err *err)
+{
+        for (int fd = 3; fd < 3 + preserve; fd++)
+                if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
+                        return nook_error_errno(err, "--preserve-fds: fd %d", fd);
+        if (sys_close_range((unsigned)(3 + preserve), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return nook_error_errno(err, "close_range");
+        return 0;
+}
+
+static void reset_signals(void)
+{
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        for (int sig = 1; sig < NSIG; sig++)
+                sigaction(sig, &dfl, NULL);
+}
+
+static int init_run(struct launch *l, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        const struct spec_process *process = spec->process;
+        /* Die with nook; had it died already, the first read of the sync socket ends us. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+        int ret = enter_namespaces(l, err);
+        if (ret == 0 && l->second_fork)
+                ret = fork_into_namespaces(l, err);
+        if (ret == 0 && l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                ret = nook_error_errno(err, "unshare the cgroup namespace");
+        if (ret < 0)
+                return ret;
+        if (chdir(l->bundle) < 0)
+                return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
+        ret = set_names(spec, err);
+        if (ret == 0 && !l->opts->no_new_keyring)
+                ret = join_session_keyring(l->state.id, err);
+        if (ret == 0)
+                ret = process_set_rlimits(process, err);
+        if (ret < 0)
+                return ret;
+
+        struct stub_exe exe;
+        if (l->protect_exe) {
+                ret = stub_exe_capture(&exe, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "protect nook's binary");
+        }
+        ret = setup_filesystem(l, err);
+        if (ret == 0)
+                ret = setup_terminal(l, err);
+        if (ret == 0)
+                ret = set_process_attributes(l, err);
+        if (ret < 0)
+                return ret;
+
+        struct spec_capabilities caps;
+        ret = become_user(l, &caps, err);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *path = NULL;
+        ret = process_find_executable(process->args.items[0], &process->env, &path, err);
+        if (ret < 0)
+                return ret;
+        /* The stub needs CAP_SYS_ADMIN for the exe swap (and seccomp without no_new_privs). */
+        ret = caps_raise_all(err);
+        if (ret == 0)
+                ret = close_fds_on_exec(l->opts->preserve_fds, err);
+        if (ret < 0)
+                return ret;
+
+        struct stub_message ready, error, fork_report;
+        sync_stub_messages(path, &ready, &error, &fork_report);
+        struct stub_request req = {
+                .exe = l->protect_exe ? &exe : NULL,
+                .caps = process->has_capabilities ? &caps : NULL,
+                .no_new_privs = process->no_new_privileges,
+                .filter = l->seccomp_filter,
+                .filter_len = l->seccomp_len,
+                .seccomp_flags = l->seccomp_flags,
+                .sync_fd = l->child_sync_fd,
+                .wait_fd = l->mode == LAUNCH_CREATE ? l->start_fd : l->child_sync_fd,
+                .wait_accept = l->mode == LAUNCH_CREATE,
+                .ready = &ready,
+                .error = &error,
+                .path = path,
+                .argv = process->args.items,
+                .argc = process->args.len,
+                .envp = process->env.items,
+                .envc = process->env.len,
+        };
+        struct stub_plan *plan;
+        ret = stub_build(&req, &plan, err);
+        if (ret < 0)
+                return ret;
+        reset_signals();
+        stub_run(plan);
+}
+
+void init_main(struct launch *l)
+{
+        nook_err err = NULL;
+        init_run(l, &err);
+        if (err != NULL)
+                sync_send_error(l->child_sync_fd, err);
+        _exit(1);
+}

@@ -1,0 +1,80 @@
+/* A container being created: everything the parent decides before clone3 and
+ * the child (container/init.c) reads after it. Internal to container/. */
+#ifndef NOOK_CONTAINER_LAUNCH_H
+#define NOOK_CONTAINER_LAUNCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "container/container.h"
+#include "container/state.h"
+#include "linux/cgroup.h"
+#include <linux/filter.h>
+#include "linux/stub.h"
+#include "spec/spec.h"
+
+enum launch_mode {
+        LAUNCH_CREATE, /* init waits on start.sock for `nook start` */
+        LAUNCH_RUN,    /* init waits for GO on the sync socket */
+};
+
+struct launch {
+        const struct create_options *opts;
+        enum launch_mode mode;
+        struct spec *spec;
+        char *bundle; /* absolute */
+        char *rootfs; /* absolute */
+        struct container_state state;
+
+        /* Namespaces: flags for clone3, or for unshare after joining paths. */
+        unsigned long new_ns_flags; /* CLONE_NEW* to create (cgroup excluded: see init.c) */
+        bool new_cgroupns;
+        int ns_fds[NS_TYPE_COUNT]; /* opened paths, -1 when created or absent */
+        bool joins_paths;          /* some namespace is joined: setns + unshare in the child */
+        bool second_fork;          /* the init is a grandchild (pid/time namespace set up by the child) */
+        bool new_userns;
+        bool in_userns; /* the container runs in a user namespace (new or joined) */
+
+        /* Fds the child keeps: its end of the socketpair, the start socket, the console socket. */
+        int sync_fd;        /* parent's end */
+        int child_sync_fd;  /* child's end */
+        int start_fd;       /* listening start.sock (create), or -1 */
+        int console_fd;     /* connected --console-socket, or -1 */
+        bool protect_exe;
+        struct sock_filter *seccomp_filter; /* compiled before clone3; NULL: no seccomp */
+        size_t seccomp_len;
+        unsigned seccomp_flags;
+
+        int console_master;   /* pty master sent by the init when nook relays the terminal, or -1 */
+        int seccomp_listener; /* seccomp notify fd that came with READY, or -1 */
+        pid_t pid;     /* the container init */
+        pid_t child;   /* the process clone3 made (== pid unless second_fork) */
+        int pidfd;     /* of child */
+        bool child_reaped;
+};
+
+/* Validates the config and reserves the state dir and cgroup. */
+int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err);
+
+/* Clones the init and answers its protocol until it is ready; saves state.json. */
+int launch_spawn(struct launch *l, nook_err *err);
+
+/* Runs the config's hooks of one kind with the state (in the given status) on stdin. */
+int launch_run_hooks(struct launch *l, enum spec_hook_kind kind, enum container_status status, nook_err *err);
+
+/* Undoes a failed launch: kills the init, removes the cgroup and the state dir. */
+void launch_abort(struct launch *l);
+
+void launch_free(struct launch *l);
+
+/* Reads what the init says at its exec: EOF means the program runs, else why it failed. */
+int start_wait_exec(int fd, nook_err *err);
+
+/* Kills what is left of a container, removes its cgroup, runs the poststop
+ * hooks (spec may be NULL) and removes its state dir. */
+int container_destroy(struct container_state *state, const struct spec *spec, nook_err *err);
+
+/* Child side: sets the container up and never returns (execs or exits). */
+__attribute__((noreturn)) void init_main(struct launch *l);
+
+#endif

@@ -1,0 +1,304 @@
+#define _GNU_SOURCE
+#include "container/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define STATE_FILE "state.json"
+
+int state_check_id(const char *id, nook_err *err)
+{
+        size_t len = strlen(id);
+        if (len == 0)
+                return nook_error(err, 0, "invalid container id: empty");
+        if (len > 1024)
+                return nook_error(err, 0, "invalid container id: longer than 1024 bytes");
+        if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/') != NULL)
+                return nook_error(err, 0, "invalid container id \"%s\": must not be \".\", \"..\" or contain '/'",
+                                  id);
+        for (const char *p = id; *p != '\0'; p++)
+                if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                        return nook_error(err, 0, "invalid container id \"%s\": must not hold spaces or control "
+                                                  "characters",
+                                          id);
+        return 0;
+}
+
+int state_root_default(bool rootless, char **out, nook_err *err)
+{
+        if (!rootless) {
+                *out = strdup("/run/nook");
+                return *out != NULL ? 0 : nook_error(err, ENOMEM, "root");
+        }
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (xdg == NULL || xdg[0] == '\0')
+                return nook_error(err, 0, "rootless: XDG_RUNTIME_DIR is not set; pass --root DIR");
+        if (asprintf(out, "%s/nook", xdg) < 0)
+                return nook_error(err, ENOMEM, "root");
+        return 0;
+}
+
+int state_reserve(const char *root, const char *id, char **dir, nook_err *err)
+{
+        int ret = mkdir_p(root, 0700, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "state root");
+        if (asprintf(dir, "%s/%s", root, id) < 0)
+                return nook_error(err, ENOMEM, "state dir");
+        if (mkdir(*dir, 0700) < 0) {
+                ret = errno == EEXIST ? nook_error(err, EEXIST, "container \"%s\" already exists", id)
+                                      : nook_error_errno(err, "create state dir `%s`", *dir);
+                free(*dir);
+                *dir = NULL;
+                return ret;
+        }
+        return 0;
+}
+
+static void add_string(json_object *o, const char *key, const char *value)
+{
+        if (value != NULL)
+                json_object_object_add(o, key, json_object_new_string(value));
+}
+
+int state_save(const struct container_state *s, nook_err *err)
+{
+        json_object *o = json_object_new_object();
+        add_string(o, "ociVersion", s->oci_version);
+        add_string(o, "id", s->id);
+        json_object_object_add(o, "pid", json_object_new_int(s->pid));
+        json_object_object_add(o, "startTime", json_object_new_uint64(s->start_time));
+        add_string(o, "bundle", s->bundle);
+        add_string(o, "rootfs", s->rootfs);
+        add_string(o, "created", s->created);
+        add_string(o, "owner", s->owner);
+        json_object_object_add(o, "rootless", json_object_new_boolean(s->rootless));
+        json_object_object_add(o, "sharesPidNamespace", json_object_new_boolean(s->shares_pid_namespace));
+        if (s->annotations != NULL)
+                json_object_object_add(o, "annotations", json_object_get(s->annotations));
+        if (s->cgroup != NULL)
+                json_object_object_add(o, "cgroup", cgroup_to_json(s->cgroup));
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        _cleanup_close_ int dirfd = open(s->dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+        int ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", s->dir)
+                            : write_file_atomic(dirfd, STATE_FILE, text, strlen(text), 0600, err);
+        json_object_put(o);
+        return ret;
+}
+
+static char *dup_field(json_object *o, const char *key)
+{
+        json_object *v = json_object_object_get(o, key);
+        return v != NULL ? strdup(json_object_get_string(v)) : NULL;
+}
+
+int state_load(const char *root, const char *id, struct container_state **out, nook_err *err)
+{
+        int ret = state_check_id(id, err);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
+        if (asprintf(&dir, "%s/%s", root, id) < 0 || asprintf(&path, "%s/" STATE_FILE, dir) < 0)
+                return nook_error(err, ENOMEM, "state");
+        nook_err local = NULL;
+        if (read_file_at(AT_FDCWD, path, &text, NULL, &local) < 0) {
+                if (local->code == ENOENT) {
+                        nook_error_free(&local);
+                        return nook_error(err, ENOENT, "container \"%s\" does not exist", id);
+                }
+                *err = local;
+                return nook_error_ret(local);
+        }
+        json_object *o = json_tokener_parse(text);
+        if (o == NULL || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return nook_error(err, EINVAL, "`%s`: not a state file", path);
+        }
+        struct container_state *s = calloc(1, sizeof(*s));
+        if (s == NULL) {
+                json_object_put(o);
+                return nook_error(err, ENOMEM, "state");
+        }
+        s->dir = steal_pointer(&dir);
+        s->id = strdup(id);
+        s->oci_version = dup_field(o, "ociVersion");
+        s->bundle = dup_field(o, "bundle");
+        s->rootfs = dup_field(o, "rootfs");
+        s->created = dup_field(o, "created");
+        s->owner = dup_field(o, "owner");
+        s->pid = json_object_get_int(json_object_object_get(o, "pid"));
+        s->start_time = json_object_get_uint64(json_object_object_get(o, "startTime"));
+        s->rootless = json_object_get_boolean(json_object_object_get(o, "rootless"));
+        s->shares_pid_namespace = json_object_get_boolean(json_object_object_get(o, "sharesPidNamespace"));
+        json_object *annotations = json_object_object_get(o, "annotations");
+        if (annotations != NULL)
+                s->annotations = json_object_get(annotations);
+        json_object *cgroup = json_object_object_get(o, "cgroup");
+        ret = 0;
+        if (cgroup != NULL)
+                ret = cgroup_from_json(cgroup, &s->cgroup, err);
+        json_object_put(o);
+        if (ret < 0) {
+                state_free(s);
+                return ret;
+        }
+        *out = s;
+        return 0;
+}
+
+static int remove_tree_at(int parent, const char *name)
+{
+        int fd = openat(parent, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+                DIR *d = fdopendir(fd);
+                if (d == NULL) {
+                        close(fd);
+                        return -errno;
+                }
+                struct dirent *e;
+                while ((e = readdir(d)) != NULL) {
+                        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                                continue;
+                        if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno == EISDIR)
+                                remove_tree_at(dirfd(d), e->d_name);
+                }
+                closedir(d);
+                if (unlinkat(parent, name, AT_REMOVEDIR) < 0)
+                        return -errno;
+                return 0;
+        }
+        if (unlinkat(parent, name, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int state_remove_dir(const char *dir, nook_err *err)
+{
+        int r = remove_tree_at(AT_FDCWD, dir);
+        if (r < 0 && r != -ENOENT)
+                return nook_error(err, -r, "remove state dir `%s`", dir);
+        return 0;
+}
+
+unsigned long long state_process_start_time(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+        _cleanup_free_ char *text = NULL;
+        if (pid <= 0 || read_file_at(AT_FDCWD, path, &text, NULL, NULL) < 0)
+                return 0;
+        char *p = strrchr(text, ')');
+        if (p == NULL || p[1] == '\0')
+                return 0;
+        /* p[2] is the state; a zombie has finished running. */
+        if (p[2] == 'Z' || p[2] == 'X')
+                return 0;
+        int field = 2;
+        for (char *q = p + 1; *q != '\0'; q++) {
+                if (*q != ' ')
+                        continue;
+                if (++field == 22)
+                        return strtoull(q + 1, NULL, 10);
+        }
+        return 0;
+}
+
+enum container_status state_status(const struct container_state *s)
+{
+        if (s->pid <= 0)
+                return STATUS_CREATING;
+        unsigned long long start = state_process_start_time(s->pid);
+        if (start == 0 || start != s->start_time)
+                return STATUS_STOPPED;
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/start.sock", s->dir);
+        if (access(path, F_OK) == 0)
+                return STATUS_CREATED;
+        if (s->cgroup != NULL && cgroup_is_frozen(s->cgroup))
+                return STATUS_PAUSED;
+        return STATUS_RUNNING;
+}
+
+const char *state_status_name(enum container_status status)
+{
+        static const char *const names[] = {
+                [STATUS_CREATING] = "creating", [STATUS_CREATED] = "created", [STATUS_RUNNING] = "running",
+                [STATUS_PAUSED] = "paused",     [STATUS_STOPPED] = "stopped",
+        };
+        return names[status];
+}
+
+json_object *state_to_json(const struct container_state *s, enum container_status status)
+{
+        json_object *o = json_object_new_object();
+        add_string(o, "ociVersion", s->oci_version);
+        add_string(o, "id", s->id);
+        add_string(o, "status", state_status_name(status));
+        json_object_object_add(o, "pid", json_object_new_int(status == STATUS_STOPPED ? 0 : s->pid));
+        add_string(o, "bundle", s->bundle);
+        add_string(o, "rootfs", s->rootfs);
+        add_string(o, "created", s->created);
+        add_string(o, "owner", s->owner);
+        json_object_object_add(o, "annotations",
+                               s->annotations != NULL ? json_object_get(s->annotations) : json_object_new_object());
+        return o;
+}
+
+int state_list_ids(const char *root, char ***ids, size_t *n, nook_err *err)
+{
+        *ids = NULL;
+        *n = 0;
+        _cleanup_closedir_ DIR *d = opendir(root);
+        if (d == NULL) {
+                if (errno == ENOENT)
+                        return 0;
+                return nook_error_errno(err, "open state root `%s`", root);
+        }
+        size_t cap = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_name[0] == '.')
+                        continue;
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/%s/" STATE_FILE, root, e->d_name);
+                if (access(path, F_OK) < 0)
+                        continue;
+                if (*n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        char **bigger = realloc(*ids, cap * sizeof(char *));
+                        if (bigger == NULL)
+                                return nook_error(err, ENOMEM, "list");
+                        *ids = bigger;
+                }
+                (*ids)[(*n)++] = strdup(e->d_name);
+        }
+        return 0;
+}
+
+void state_free(struct container_state *s)
+{
+        if (s == NULL)
+                return;
+        free(s->id);
+        free(s->dir);
+        free(s->oci_version);
+        free(s->bundle);
+        free(s->rootfs);
+        free(s->created);
+        free(s->owner);
+        cgroup_free(s->cgroup);
+        json_object_put(s->annotations);
+        free(s);
+}

@@ -1,0 +1,74 @@
+/* A container's memory between nook calls: <root>/<id>/ with state.json
+ * (written atomically), the config it was created from, and start.sock while
+ * the init waits for `start`. The status is never stored: it is read off the
+ * live process (pid + start time, so a recycled pid is not mistaken). */
+#ifndef NOOK_CONTAINER_STATE_H
+#define NOOK_CONTAINER_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "linux/cgroup.h"
+#include "util/error.h"
+
+struct json_object;
+
+enum container_status {
+        STATUS_CREATING, /* the state dir exists, state.json not yet */
+        STATUS_CREATED,
+        STATUS_RUNNING,
+        STATUS_PAUSED,
+        STATUS_STOPPED,
+};
+
+struct container_state {
+        char *id;
+        char *dir; /* <root>/<id> */
+        char *oci_version;
+        char *bundle;
+        char *rootfs;
+        char *created; /* RFC 3339 */
+        char *owner;
+        pid_t pid;
+        unsigned long long start_time; /* field 22 of /proc/<pid>/stat */
+        struct cgroup *cgroup;         /* NULL when the container has none (rootless) */
+        struct json_object *annotations;
+        bool rootless;
+        bool shares_pid_namespace; /* no new pid ns: its processes outlive the init */
+};
+
+/* Checks an id: not empty, at most 1024 bytes, no '/', not "." or "..", printable. */
+int state_check_id(const char *id, nook_err *err);
+
+/* The state root: --root, else $XDG_RUNTIME_DIR/nook when rootless, else /run/nook. */
+int state_root_default(bool rootless, char **out, nook_err *err);
+
+/* Creates <root>/<id> (mode 0700) atomically; EEXIST becomes "already exists". */
+int state_reserve(const char *root, const char *id, char **dir, nook_err *err);
+
+/* Writes state.json atomically. */
+int state_save(const struct container_state *state, nook_err *err);
+
+/* Loads <root>/<id>/state.json; a missing container says "does not exist". */
+int state_load(const char *root, const char *id, struct container_state **out, nook_err *err);
+
+/* Removes the state dir and what is in it. */
+int state_remove_dir(const char *dir, nook_err *err);
+
+/* What the container is doing now. */
+enum container_status state_status(const struct container_state *state);
+const char *state_status_name(enum container_status status);
+
+/* The start time of pid (field 22 of /proc/<pid>/stat), 0 if it is gone or a zombie. */
+unsigned long long state_process_start_time(pid_t pid);
+
+/* The OCI state object (ociVersion, id, status, pid, bundle, annotations, rootfs,
+ * created, owner), as `nook state` prints it and hooks receive it. */
+struct json_object *state_to_json(const struct container_state *state, enum container_status status);
+
+/* Lists the ids under root (skipping what is not a container). */
+int state_list_ids(const char *root, char ***ids, size_t *n, nook_err *err);
+
+void state_free(struct container_state *state);
+
+#endif

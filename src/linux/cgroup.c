@@ -1,0 +1,751 @@
+#define _GNU_SOURCE
+#include "linux/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/mount.h"
+#include "linux/mount_options.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+int cgroup_detect_mode(enum cgroup_mode *mode, nook_err *err)
+{
+        static int cached = -1;
+        if (cached >= 0) {
+                *mode = cached;
+                return 0;
+        }
+        struct statfs st;
+        if (statfs(CGROUP_ROOT, &st) < 0)
+                return nook_error_errno(err, "statfs `%s`", CGROUP_ROOT);
+        if (st.f_type == CGROUP2_SUPER_MAGIC)
+                cached = CGROUP_MODE_V2;
+        else if (statfs(CGROUP_ROOT "/unified", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+                cached = CGROUP_MODE_HYBRID;
+        else
+                cached = CGROUP_MODE_V1;
+        *mode = cached;
+        return 0;
+}
+
+/* ---- where things are ---- */
+
+/* True when the comma lists a and b name the same set of controllers. */
+static bool same_controllers(const char *a, const char *b)
+{
+        size_t count_a = 0, count_b = 0;
+        for (const char *p = a; *p; p++)
+                count_a += *p == ',';
+        for (const char *p = b; *p; p++)
+                count_b += *p == ',';
+        if (count_a != count_b)
+                return false;
+        _cleanup_free_ char *copy = strdup(a);
+        if (copy == NULL)
+                return false;
+        char *save = NULL;
+        for (char *c = strtok_r(copy, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
+                size_t len = strlen(c);
+                bool found = false;
+                for (const char *q = b; *q != '\0';) {
+                        size_t qlen = strcspn(q, ",");
+                        if (qlen == len && strncmp(q, c, len) == 0)
+                                found = true;
+                        q += qlen;
+                        if (*q == ',')
+                                q++;
+                }
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+struct cgroup_mount {
+        char *mount;
+        char *root;        /* root of the mount inside the hierarchy */
+        char *controllers; /* from the super options; NULL for cgroup2 */
+};
+
+static void free_mounts(struct cgroup_mount *m, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(m[i].mount);
+                free(m[i].root);
+                free(m[i].controllers);
+        }
+        free(m);
+}
+
+/* The controller list of a v1 mount from its super options ("rw,cpu,cpuacct"). */
+static char *controllers_from_options(const char *options)
+{
+        static const char *const generic[] = { "rw", "ro", "relatime", "noatime", "nosuid", "nodev",
+                                               "noexec", "clone_children", "xattr", "noprefix",
+                                               "cpuset_v2_mode", "favordynmods" };
+        char *out = calloc(1, strlen(options) + 1);
+        if (out == NULL)
+                return NULL;
+        _cleanup_free_ char *copy = strdup(options);
+        if (copy == NULL) {
+                free(out);
+                return NULL;
+        }
+        char *save = NULL;
+        for (char *o = strtok_r(copy, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save)) {
+                bool skip = strncmp(o, "release_agent=", 14) == 0;
+                for (size_t i = 0; i < ARRAY_SIZE(generic) && !skip; i++)
+                        skip = strcmp(o, generic[i]) == 0;
+                if (skip)
+                        continue;
+                if (out[0] != '\0')
+                        strcat(out, ",");
+                strcat(out, o);
+        }
+        return out;
+}
+
+static int read_cgroup_mounts(struct cgroup_mount **out, size_t *n_out, nook_err *err)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (f == NULL)
+                return nook_error_errno(err, "open `/proc/self/mountinfo`");
+        struct cgroup_mount *mounts = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) > 0) {
+                char *sep = strstr(line, " - ");
+                if (sep == NULL)
+                        continue;
+                char fstype[32], source[256], options[1024];
+                if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, options) != 3)
+                        continue;
+                bool v2 = strcmp(fstype, "cgroup2") == 0;
+                if (!v2 && strcmp(fstype, "cgroup") != 0)
+                        continue;
+                char root[4096], mountpoint[4096];
+                if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2)
+                        continue;
+                struct cgroup_mount *bigger = realloc(mounts, (n + 1) * sizeof(*mounts));
+                if (bigger == NULL) {
+                        free_mounts(mounts, n);
+                        return nook_error(err, ENOMEM, "read cgroup mounts");
+                }
+                mounts = bigger;
+                mounts[n].mount = strdup(mountpoint);
+                mounts[n].root = strdup(root);
+                mounts[n].controllers = v2 ? NULL : controllers_from_options(options);
+                n++;
+        }
+        *out = mounts;
+        *n_out = n;
+        return 0;
+}
+
+/* Rejects ".." so that a cgroupsPath can never climb out of a hierarchy. */
+static int check_cgroups_path(const char *path, nook_err *err)
+{
+        for (const char *p = path; *p != '\0';) {
+                size_t len = strcspn(p, "/");
+                if (len == 2 && p[0] == '.' && p[1] == '.')
+                        return nook_error(err, 0, "linux.cgroupsPath: \"%s\" must not contain \"..\"", path);
+                p += len;
+                while (*p == '/')
+                        p++;
+        }
+        return 0;
+}
+
+static int add_hierarchy(struct cgroup *cg, const char *controllers, const char *mount, const char *own,
+                         const char *mount_root, const char *inner, bool v2)
+{
+        /* Our own cgroup as a path below the mount's root. */
+        const char *rel = own;
+        size_t root_len = strlen(mount_root);
+        if (strcmp(mount_root, "/") != 0 && strncmp(own, mount_root, root_len) == 0)
+                rel = own + root_len;
+        _cleanup_free_ char *base = NULL;
+        if (inner[0] == '/') {
+                base = strdup("");
+        } else if (v2) {
+                /* On cgroup2 our own cgroup already holds processes, so its controllers cannot be
+                 * delegated to a child: go beside it, under its parent, as runc does. */
+                base = strdup(rel);
+                char *slash = base != NULL ? strrchr(base, '/') : NULL;
+                if (slash != NULL)
+                        *slash = '\0';
+        } else {
+                base = strdup(rel);
+        }
+        if (base == NULL)
+                return -ENOMEM;
+        struct cgroup_hierarchy *bigger = realloc(cg->hierarchies, (cg->n_hierarchies + 1) * sizeof(*bigger));
+        if (bigger == NULL)
+                return -ENOMEM;
+        cg->hierarchies = bigger;
+        struct cgroup_hierarchy *h = &cg->hierarchies[cg->n_hierarchies++];
+        memset(h, 0, sizeof(*h));
+        h->v2 = v2;
+        h->controllers = strdup(controllers);
+        h->mount = strdup(mount);
+        while (*inner == '/')
+                inner++;
+        if (asprintf(&h->path, "%s%s%s/%s", mount, base[0] == '/' || base[0] == '\0' ? "" : "/", base, inner) < 0)
+                h->path = NULL;
+        if (h->controllers == NULL || h->mount == NULL || h->path == NULL)
+                return -ENOMEM;
+        /* Collapse "//" left by an empty base. */
+        char *w = h->path;
+        for (const char *r = h->path; *r != '\0'; r++)
+                if (!(r[0] == '/' && r[1] == '/'))
+                        *w++ = *r;
+        *w = '\0';
+        return 0;
+}
+
+int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **out, nook_err *err)
+{
+        enum cgroup_mode mode;
+        int ret = cgroup_detect_mode(&mode, err);
+        if (ret < 0)
+                return ret;
+        const char *inner = cgroups_path != NULL && cgroups_path[0] != '\0' ? cgroups_path : id;
+        ret = check_cgroups_path(inner, err);
+        if (ret < 0)
+                return ret;
+
+        struct cgroup *cg = calloc(1, sizeof(*cg));
+        if (cg == NULL)
+                return nook_error(err, ENOMEM, "cgroup");
+        cg->mode = mode;
+        cg->v2_fd = -1;
+
+        _cleanup_free_ char *self = NULL;
+        ret = read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL, err);
+        if (ret < 0) {
+                cgroup_free(cg);
+                return ret;
+        }
+        struct cgroup_mount *mounts = NULL;
+        size_t n_mounts = 0;
+        if (mode != CGROUP_MODE_V2) {
+                ret = read_cgroup_mounts(&mounts, &n_mounts, err);
+                if (ret < 0) {
+                        cgroup_free(cg);
+                        return ret;
+                }
+        }
+        char *save = NULL;
+        for (char *line = strtok_r(self, "\n", &save); line != NULL && ret == 0; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':');
+                char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+                if (c2 == NULL)
+                        continue;
+                *c2 = '\0';
+                const char *controllers = c1 + 1, *own = c2 + 1;
+                bool v2 = controllers[0] == '\0';
+                if (mode == CGROUP_MODE_V2) {
+                        if (v2)
+                                ret = add_hierarchy(cg, "", CGROUP_ROOT, own, "/", inner, true);
+                        continue;
+                }
+                for (size_t i = 0; i < n_mounts; i++) {
+                        bool match = v2 ? mounts[i].controllers == NULL
+                                        : mounts[i].controllers != NULL &&
+                                                  same_controllers(mounts[i].controllers, controllers);
+                        if (match) {
+                                ret = add_hierarchy(cg, controllers, mounts[i].mount, own, mounts[i].root, inner, v2);
+                                break;
+                        }
+                }
+        }
+        free_mounts(mounts, n_mounts);
+        if (ret < 0) {
+                cgroup_free(cg);
+                return nook_error(err, -ret, "plan cgroup");
+        }
+        if (cg->n_hierarchies == 0) {
+                cgroup_free(cg);
+                return nook_error(err, ENOENT, "no cgroup hierarchy is mounted");
+        }
+        *out = cg;
+        return 0;
+}
+
+/* ---- creating and removing ---- */
+
+/* A new v1 cpuset cgroup has no cpus or mems, and no task can join it until
+ * they are set: copy the parent's. */
+static int init_cpuset(const char *dir, nook_err *err)
+{
+        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                char path[4200], parent[4200];
+                snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+                _cleanup_free_ char *current = NULL;
+                if (read_file_at(AT_FDCWD, path, &current, NULL, NULL) < 0)
+                        continue;
+                if (current[0] != '\n' && current[0] != '\0')
+                        continue;
+                snprintf(parent, sizeof(parent), "%s/../%s", dir, files[i]);
+                _cleanup_free_ char *value = NULL;
+                int ret = read_file_at(AT_FDCWD, parent, &value, NULL, err);
+                if (ret < 0)
+                        return ret;
+                ret = write_file_at(AT_FDCWD, path, value, strlen(value), err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+/* Turns on every available controller for the children of dir (cgroup2). A
+ * cgroup that holds processes refuses this (EBUSY); the resource writes
+ * then report the missing file. */
+static void enable_v2_controllers(const char *dir)
+{
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+        _cleanup_free_ char *available = NULL;
+        if (read_file_at(AT_FDCWD, path, &available, NULL, NULL) < 0)
+                return;
+        _cleanup_free_ char *request = calloc(1, strlen(available) * 2 + 2);
+        if (request == NULL)
+                return;
+        char *save = NULL;
+        for (char *c = strtok_r(available, " \n", &save); c != NULL; c = strtok_r(NULL, " \n", &save)) {
+                strcat(request, request[0] != '\0' ? " +" : "+");
+                strcat(request, c);
+        }
+        if (request[0] == '\0')
+                return;
+        snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+        nook_err err = NULL;
+        if (write_file_at(AT_FDCWD, path, request, strlen(request), &err) < 0) {
+                log_debug("enable cgroup controllers: %s", err->msg);
+                nook_error_free(&err);
+        }
+}
+
+static int create_hierarchy(struct cgroup_hierarchy *h, nook_err *err)
+{
+        _cleanup_free_ char *path = strdup(h->path);
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "cgroup");
+        bool cpuset = !h->v2 && strstr(h->controllers, "cpuset") != NULL;
+        size_t mount_len = strlen(h->mount);
+        for (char *p = path + mount_len + 1; p != NULL;) {
+                char *slash = strchr(p, '/');
+                if (slash != NULL)
+                        *slash = '\0';
+                if (h->v2)
+                        enable_v2_controllers(path[mount_len] == '\0' ? h->mount : path);
+                if (slash != NULL)
+                        *slash = '/';
+                p = slash != NULL ? slash + 1 : NULL;
+        }
+        /* Walk down from the mount, creating what is missing. */
+        for (char *p = path + mount_len + 1; p != NULL;) {
+                char *slash = strchr(p, '/');
+                if (slash != NULL)
+                        *slash = '\0';
+                if (mkdir(path, 0755) == 0) {
+                        h->created++;
+                        if (cpuset) {
+                                int ret = init_cpuset(path, err);
+                                if (ret < 0)
+                                        return ret;
+                        }
+                        if (h->v2 && slash != NULL)
+                                enable_v2_controllers(path);
+                } else if (errno != EEXIST) {
+                        return nook_error_errno(err, "create cgroup `%s`", path);
+                } else if (h->created > 0) {
+                        /* Someone else made a directory below one we made: not ours to track. */
+                        return nook_error(err, EEXIST, "create cgroup `%s`", path);
+                }
+                if (slash != NULL)
+                        *slash = '/';
+                p = slash != NULL ? slash + 1 : NULL;
+        }
+        return 0;
+}
+
+int cgroup_create(struct cgroup *cg, nook_err *err)
+{
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                int ret = create_hierarchy(&cg->hierarchies[i], err);
+                if (ret < 0)
+                        return ret;
+                if (cg->hierarchies[i].v2 && cg->v2_fd < 0) {
+                        cg->v2_fd = open(cg->hierarchies[i].path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+                        if (cg->v2_fd < 0)
+                                return nook_error_errno(err, "open cgroup `%s`", cg->hierarchies[i].path);
+                }
+        }
+        return 0;
+}
+
+int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err)
+{
+        char value[32];
+        int len = snprintf(value, sizeof(value), "%d", pid);
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                if (skip_v2 && h->v2)
+                        continue;
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/cgroup.procs", h->path);
+                int ret = write_file_at(AT_FDCWD, path, value, (size_t)len, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "join cgroup");
+        }
+        return 0;
+}
+
+int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, nook_err *err)
+{
+        *pids = NULL;
+        *n = 0;
+        if (cg->n_hierarchies == 0)
+                return 0;
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/cgroup.procs", cg->hierarchies[0].path);
+        _cleanup_free_ char *text = NULL;
+        int ret = read_file_at(AT_FDCWD, path, &text, NULL, err);
+        if (ret < 0)
+                return ret;
+        size_t count = 0;
+        for (char *p = text; *p; p++)
+                count += *p == '\n';
+        pid_t *out = calloc(count + 1, sizeof(pid_t));
+        if (out == NULL)
+                return nook_error(err, ENOMEM, "cgroup pids");
+        size_t k = 0;
+        char *save = NULL;
+        for (char *tok = strtok_r(text, "\n", &save); tok != NULL && k <= count; tok = strtok_r(NULL, "\n", &save))
+                out[k++] = (pid_t)atoi(tok);
+        *pids = out;
+        *n = k;
+        return 0;
+}
+
+static const struct cgroup_hierarchy *find_hierarchy(const struct cgroup *cg, const char *controller)
+{
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                if (controller == NULL ? h->v2 : (!h->v2 && same_controllers(h->controllers, controller)))
+                        return h;
+        }
+        for (size_t i = 0; controller != NULL && i < cg->n_hierarchies; i++)
+                if (!cg->hierarchies[i].v2 && strstr(cg->hierarchies[i].controllers, controller) != NULL)
+                        return &cg->hierarchies[i];
+        return NULL;
+}
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
+bool cgroup_is_frozen(const struct cgroup *cg)
+{
+        char path[4200];
+        const struct cgroup_hierarchy *h = find_hierarchy(cg, cg->mode == CGROUP_MODE_V2 ? NULL : "freezer");
+        if (h == NULL)
+                return false;
+        snprintf(path, sizeof(path), h->v2 ? "%s/cgroup.freeze" : "%s/freezer.state", h->path);
+        _cleanup_free_ char *state = NULL;
+        if (read_file_at(AT_FDCWD, path, &state, NULL, NULL) < 0)
+                return false;
+        return h->v2 ? state[0] == '1' : strncmp(state, "FROZEN", 6) == 0;
+}
+
+int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err)
+{
+        const struct cgroup_hierarchy *h = find_hierarchy(cg, cg->mode == CGROUP_MODE_V2 ? NULL : "freezer");
+        if (h == NULL)
+                return nook_error(err, ENOTSUP, "%s: no freezer cgroup is available",
+                                  frozen ? "pause" : "resume");
+        char path[4200];
+        if (h->v2) {
+                snprintf(path, sizeof(path), "%s/cgroup.freeze", h->path);
+                int ret = write_file_at(AT_FDCWD, path, frozen ? "1" : "0", 1, err);
+                if (ret < 0)
+                        return ret;
+                /* cgroup.events says when every task has stopped; it signals changes with POLLPRI. */
+                snprintf(path, sizeof(path), "%s/cgroup.events", h->path);
+                const char *want = frozen ? "frozen 1" : "frozen 0";
+                for (int i = 0; i < 1000; i++) {
+                        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                return nook_error_errno(err, "open `%s`", path);
+                        _cleanup_free_ char *events = NULL;
+                        if (read_all_fd(fd, &events, NULL, err) < 0)
+                                return nook_error_ret(*err);
+                        if (strstr(events, want) != NULL)
+                                return 0;
+                        struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+                        poll(&pfd, 1, 10);
+                }
+                return nook_error(err, ETIMEDOUT, "wait for `%s` to say \"%s\"", path, want);
+        }
+        snprintf(path, sizeof(path), "%s/freezer.state", h->path);
+        const char *want = frozen ? "FROZEN" : "THAWED";
+        /* The v1 freezer has no notification; it moves through FREEZING and is re-asked. */
+        for (int i = 0; i < 2000; i++) {
+                int ret = write_file_at(AT_FDCWD, path, want, strlen(want), err);
+                if (ret < 0)
+                        return ret;
+                _cleanup_free_ char *state = NULL;
+                ret = read_file_at(AT_FDCWD, path, &state, NULL, err);
+                if (ret < 0)
+                        return ret;
+                if (strncmp(state, want, strlen(want)) == 0)
+                        return 0;
+                sleep_ms(1);
+        }
+        return nook_error(err, ETIMEDOUT, "wait for `%s` to say %s", path, want);
+}
+
+int cgroup_destroy(struct cgroup *cg, nook_err *err)
+{
+        int result = 0;
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                _cleanup_free_ char *path = strdup(h->path);
+                if (path == NULL)
+                        return nook_error(err, ENOMEM, "cgroup");
+                while (h->created > 0) {
+                        int r = -1;
+                        /* Tasks that just died may still be leaving the cgroup. */
+                        for (int attempt = 0; attempt < 200; attempt++) {
+                                r = rmdir(path);
+                                if (r == 0 || errno != EBUSY)
+                                        break;
+                                sleep_ms(attempt < 10 ? 1 : 10);
+                        }
+                        if (r < 0 && errno != ENOENT) {
+                                if (result == 0)
+                                        result = nook_error_errno(err, "remove cgroup `%s`", path);
+                                break;
+                        }
+                        h->created--;
+                        char *slash = strrchr(path, '/');
+                        if (slash == NULL)
+                                break;
+                        *slash = '\0';
+                }
+        }
+        return result;
+}
+
+void cgroup_free(struct cgroup *cg)
+{
+        if (cg == NULL)
+                return;
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                free(cg->hierarchies[i].controllers);
+                free(cg->hierarchies[i].mount);
+                free(cg->hierarchies[i].path);
+        }
+        free(cg->hierarchies);
+        if (cg->v2_fd >= 0)
+                close(cg->v2_fd);
+        free(cg);
+}
+
+/* ---- the state file ---- */
+
+struct json_object *cgroup_to_json(const struct cgroup *cg)
+{
+        json_object *list = json_object_new_array();
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "controllers", json_object_new_string(h->controllers));
+                json_object_object_add(o, "mount", json_object_new_string(h->mount));
+                json_object_object_add(o, "path", json_object_new_string(h->path));
+                json_object_object_add(o, "created", json_object_new_int(h->created));
+                json_object_object_add(o, "v2", json_object_new_boolean(h->v2));
+                json_object_array_add(list, o);
+        }
+        return list;
+}
+
+int cgroup_from_json(struct json_object *json, struct cgroup **out, nook_err *err)
+{
+        if (!json_object_is_type(json, json_type_array))
+                return nook_error(err, 0, "state: cgroup: expected an array");
+        enum cgroup_mode mode;
+        int ret = cgroup_detect_mode(&mode, err);
+        if (ret < 0)
+                return ret;
+        struct cgroup *cg = calloc(1, sizeof(*cg));
+        size_t n = json_object_array_length(json);
+        if (cg == NULL || (n > 0 && (cg->hierarchies = calloc(n, sizeof(*cg->hierarchies))) == NULL)) {
+                free(cg);
+                return nook_error(err, ENOMEM, "state: cgroup");
+        }
+        cg->mode = mode;
+        cg->v2_fd = -1;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(json, i);
+                struct cgroup_hierarchy *h = &cg->hierarchies[cg->n_hierarchies++];
+                h->controllers = strdup(json_object_get_string(json_object_object_get(o, "controllers")));
+                h->mount = strdup(json_object_get_string(json_object_object_get(o, "mount")));
+                h->path = strdup(json_object_get_string(json_object_object_get(o, "path")));
+                h->created = json_object_get_int(json_object_object_get(o, "created"));
+                h->v2 = json_object_get_boolean(json_object_object_get(o, "v2"));
+                if (h->controllers == NULL || h->mount == NULL || h->path == NULL) {
+                        cgroup_free(cg);
+                        return nook_error(err, EINVAL, "state: cgroup: incomplete entry");
+                }
+        }
+        *out = cg;
+        return 0;
+}
+
+/* ---- the "cgroup" mount inside the container ---- */
+
+/* Mounts one hierarchy on target: the cgroup filesystem itself inside a cgroup
+ * namespace, else a bind of the container's own directory from the host. */
+static int mount_hierarchy(const struct cgroup_hierarchy *h, int target_fd, unsigned long fs_flags,
+                           bool has_cgroupns, const char *what, nook_err *err)
+{
+        if (has_cgroupns)
+                return mount_fs(h->v2 ? "cgroup2" : "cgroup", h->v2 ? "cgroup2" : "cgroup", fs_flags,
+                                h->v2 ? NULL : h->controllers, target_fd, what, err);
+        struct mount_change top = { 0 };
+        mount_flags_to_attr(fs_flags, 0, &top.attr_set, &top.attr_clr);
+        int fd = mount_bind(AT_FDCWD, h->path, true, &top, NULL, target_fd, err);
+        if (fd < 0)
+                return fd;
+        close(fd);
+        return 0;
+}
+
+int cgroup_mount_in_container(const struct cgroup *cg, int rootfd, const char *dest, unsigned long flags,
+                              bool has_cgroupns, nook_err *err)
+{
+        _cleanup_close_ int target_fd = open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, CREATE_DIR, err);
+        if (target_fd < 0)
+                return target_fd;
+        unsigned long fs_flags = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
+        if (cg->mode == CGROUP_MODE_V2)
+                return mount_hierarchy(&cg->hierarchies[0], target_fd, fs_flags, has_cgroupns, dest, err);
+
+        /* v1 and hybrid: a tmpfs holding one directory per hierarchy. */
+        int ret = mount_fs("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", target_fd, dest, err);
+        if (ret < 0)
+                return ret;
+        /* The fd names the directory under the new tmpfs (a magic link does not cross
+         * into a mount made on it): resolve the path again to reach the tmpfs. */
+        _cleanup_close_ int dir = open_in_root(rootfd, dest, O_DIRECTORY, CREATE_NONE, err);
+        if (dir < 0)
+                return dir;
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                const char *name = strrchr(h->mount, '/') + 1;
+                if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+                        return nook_error_errno(err, "mkdir `%s/%s`", dest, name);
+                _cleanup_close_ int sub = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        return nook_error_errno(err, "open `%s/%s`", dest, name);
+                char what[256];
+                snprintf(what, sizeof(what), "%s/%s", dest, name);
+                ret = mount_hierarchy(h, sub, fs_flags, has_cgroupns, what, err);
+                if (ret < 0)
+                        return ret;
+                /* Co-mounted controllers ("cpu,cpuacct") get a link per controller, as on the host. */
+                if (strchr(name, ',') != NULL) {
+                        _cleanup_free_ char *copy = strdup(name);
+                        char *save = NULL;
+                        for (char *c = copy != NULL ? strtok_r(copy, ",", &save) : NULL; c != NULL;
+                             c = strtok_r(NULL, ",", &save))
+                                if (symlinkat(name, dir, c) < 0 && errno != EEXIST)
+                                        return nook_error_errno(err, "symlink `%s/%s`", dest, c);
+                }
+        }
+        if (flags & MS_RDONLY) {
+                char path[64];
+                if (mount(NULL, fd_path(dir, path, sizeof(path)), NULL,
+                          MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=755") < 0)
+                        return nook_error_errno(err, "remount `%s` read-only", dest);
+        }
+        return 0;
+}
+
+/* ---- resources ---- */
+
+/* The nodes every container gets, whatever its device rules say (runc's list). */
+static const char *const default_allowed_devices[] = {
+        "c *:* m",    "b *:* m",    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+        "c 1:9 rwm",  "c 5:0 rwm",  "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+};
+
+static void format_device_rule(const struct spec_device_cgroup *d, char *buf, size_t size)
+{
+        char major[24] = "*", minor[24] = "*";
+        if (d->major.set && d->major.value >= 0)
+                snprintf(major, sizeof(major), "%lld", (long long)d->major.value);
+        if (d->minor.set && d->minor.value >= 0)
+                snprintf(minor, sizeof(minor), "%lld", (long long)d->minor.value);
+        if (d->type == 'a')
+                snprintf(buf, size, "a");
+        else
+                snprintf(buf, size, "%c %s:%s %s", d->type, major, minor, d->access);
+}
+
+static int apply_devices_v1(const struct cgroup_hierarchy *h, const struct spec_resources *r, nook_err *err)
+{
+        int dirfd = open(h->path, O_DIRECTORY | O_PATH | O_CLOEXEC);
+        if (dirfd < 0)
+                return nook_error_errno(err, "open cgroup `%s`", h->path);
+        int ret = 0;
+        for (size_t i = 0; ret == 0 && i < r->devices.len; i++) {
+                char rule[128];
+                format_device_rule(&r->devices.items[i], rule, sizeof(rule));
+                ret = write_file_at(dirfd, r->devices.items[i].allow ? "devices.allow" : "devices.deny", rule,
+                                    strlen(rule), err);
+                if (ret < 0)
+                        nook_error_wrap(err, "linux.resources.devices[%zu]", i);
+        }
+        for (size_t i = 0; ret == 0 && i < ARRAY_SIZE(default_allowed_devices); i++)
+                ret = write_file_at(dirfd, "devices.allow", default_allowed_devices[i],
+                                    strlen(default_allowed_devices[i]), err);
+        close(dirfd);
+        return ret;
+}
+
+int cgroup_apply(struct cgroup *cg, const struct spec_resources *r, nook_err *err)
+{
+        if (r->memory.limit.set || r->memory.reservation.set || r->memory.swap.set || r->memory.swappiness.set ||
+            r->cpu.shares.set || r->cpu.quota.set || r->cpu.period.set || r->cpu.cpus != NULL ||
+            r->cpu.mems != NULL || r->pids_limit.set || r->block_io.weight.set || r->hugepage_limits.len > 0 ||
+            r->network.class_id.set || r->unified.len > 0)
+                return nook_error(err, ENOTSUP, "linux.resources: only devices are supported so far");
+        if (r->devices.len == 0)
+                return 0;
+        const struct cgroup_hierarchy *h = find_hierarchy(cg, "devices");
+        if (h == NULL || h->v2)
+                return nook_error(err, ENOTSUP, "linux.resources.devices: no devices cgroup controller");
+        return apply_devices_v1(h, r, err);
+}

@@ -1,0 +1,112 @@
+#define _GNU_SOURCE
+#include "linux/masked.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux/mount.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#ifndef MS_RDONLY
+#define MS_RDONLY 1
+#endif
+
+int masked_open_null(nook_err *err)
+{
+        int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return nook_error_errno(err, "open `/dev/null`");
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+                close(fd);
+                return nook_error(err, EINVAL, "`/dev/null` is not the null device");
+        }
+        return fd;
+}
+
+/* Opens path inside the root; -ENOENT (no error set) when it does not exist. */
+static int open_existing(int rootfd, const char *path, nook_err *err)
+{
+        nook_err local = NULL;
+        int fd = open_in_root(rootfd, path, O_PATH, CREATE_NONE, &local);
+        if (fd >= 0)
+                return fd;
+        if (local->code == ENOENT) {
+                nook_error_free(&local);
+                return -ENOENT;
+        }
+        *err = local;
+        return nook_error_ret(local);
+}
+
+/* Paths under /proc must lie on the procfs nook mounted, not on something the image put there. */
+static int check_proc_path(int fd, const char *path, nook_err *err)
+{
+        if (strncmp(path, "/proc/", 6) != 0)
+                return 0;
+        struct statfs sfs;
+        if (fstatfs(fd, &sfs) < 0)
+                return nook_error_errno(err, "statfs `%s`", path);
+        if (sfs.f_type != PROC_SUPER_MAGIC)
+                return nook_error(err, EINVAL, "`%s` is not on procfs", path);
+        return 0;
+}
+
+int masked_apply(int rootfd, const spec_strings *paths, int null_fd, nook_err *err)
+{
+        for (size_t i = 0; i < paths->len; i++) {
+                const char *path = paths->items[i];
+                _cleanup_close_ int fd = open_existing(rootfd, path, err);
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        return nook_error_wrap(err, "mask");
+                int ret = check_proc_path(fd, path, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "mask");
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return nook_error_errno(err, "mask `%s`", path);
+                if (S_ISDIR(st.st_mode)) {
+                        ret = mount_fs("tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555", fd, path, err);
+                } else {
+                        int mnt = mount_bind(null_fd, NULL, false, NULL, NULL, fd, err);
+                        if (mnt >= 0)
+                                close(mnt);
+                        ret = mnt < 0 ? mnt : 0;
+                }
+                if (ret < 0)
+                        return nook_error_wrap(err, "mask");
+        }
+        return 0;
+}
+
+int readonly_apply(int rootfd, const spec_strings *paths, nook_err *err)
+{
+        const struct mount_change ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        for (size_t i = 0; i < paths->len; i++) {
+                const char *path = paths->items[i];
+                _cleanup_close_ int fd = open_existing(rootfd, path, err);
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        return nook_error_wrap(err, "make read-only");
+                int ret = check_proc_path(fd, path, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "make read-only");
+                /* A recursive bind of the path onto itself, read-only before it is attached. */
+                int mnt = mount_bind(fd, NULL, true, NULL, &ro, fd, err);
+                if (mnt < 0)
+                        return nook_error_wrap(err, "make `%s` read-only", path);
+                close(mnt);
+        }
+        return 0;
+}

@@ -1,0 +1,39 @@
+/* The container's mount tree: propagation of "/", the rootfs bound onto itself,
+ * the config's mounts (every destination resolved inside the rootfs), and
+ * pivot_root (or MS_MOVE + chroot). */
+#ifndef NOOK_LINUX_ROOTFS_H
+#define NOOK_LINUX_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "linux/cgroup.h"
+#include "spec/spec.h"
+#include "util/error.h"
+
+struct rootfs_context {
+        int rootfd;                 /* the rootfs mount, O_PATH */
+        bool in_userns;             /* mknod is refused: devices are bind-mounted */
+        const struct cgroup *cgroup; /* for the "cgroup" type; NULL when the container has none */
+        bool has_cgroupns;
+};
+
+/* Sets the propagation of "/" (rootfsPropagation, default rprivate), binds the
+ * rootfs onto itself and opens it. */
+int rootfs_prepare(const char *rootfs, const char *propagation, int *rootfd, nook_err *err);
+
+/* Mounts one mounts[] entry inside the rootfs. */
+int rootfs_mount(const struct rootfs_context *ctx, const struct spec_mount *m, nook_err *err);
+
+/* True when the config mounts its own /dev (a tmpfs nook fills), false when it binds one. */
+bool rootfs_needs_dev(const struct spec *spec);
+
+/* Makes the rootfs "/" (pivot_root, or MS_MOVE + chroot with no_pivot) and chdir("/"). */
+int rootfs_pivot(int rootfd, bool no_pivot, nook_err *err);
+
+/* After pivot_root: gives "/" the shared/slave/unbindable propagation asked for. */
+int rootfs_finish_propagation(const char *propagation, nook_err *err);
+
+/* root.readonly: remounts "/" (only the root mount) read-only. */
+int rootfs_make_readonly(nook_err *err);
+
+#endif

@@ -1,0 +1,111 @@
+#define _GNU_SOURCE
+#include "linux/userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+extern char **environ;
+
+char *userns_format_map(const spec_id_mappings *maps)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (f == NULL)
+                return NULL;
+        for (size_t i = 0; i < maps->len; i++)
+                fprintf(f, "%u %u %u\n", maps->items[i].container_id, maps->items[i].host_id, maps->items[i].size);
+        fclose(f);
+        return out;
+}
+
+bool userns_maps_are_self(const spec_id_mappings *maps, unsigned own_id)
+{
+        return maps->len == 1 && maps->items[0].host_id == own_id && maps->items[0].size == 1;
+}
+
+static int write_map_file(pid_t pid, const char *file, const spec_id_mappings *maps, nook_err *err)
+{
+        _cleanup_free_ char *text = userns_format_map(maps);
+        if (text == NULL)
+                return nook_error(err, ENOMEM, "%s", file);
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+        int ret = write_file_at(AT_FDCWD, path, text, strlen(text), err);
+        if (ret < 0)
+                return nook_error_wrap(err, "write %s", file);
+        return 0;
+}
+
+/* Runs newuidmap/newgidmap <pid> <cid> <hid> <size>…, which check /etc/subuid and /etc/subgid. */
+static int run_map_helper(const char *helper, pid_t pid, const spec_id_mappings *maps, nook_err *err)
+{
+        size_t argc = 2 + 3 * maps->len;
+        _cleanup_free_ char **argv = calloc(argc + 1, sizeof(char *));
+        _cleanup_free_ char *numbers = calloc(argc, 16);
+        if (argv == NULL || numbers == NULL)
+                return nook_error(err, ENOMEM, "%s", helper);
+        argv[0] = (char *)helper;
+        argv[1] = numbers;
+        snprintf(argv[1], 16, "%d", pid);
+        for (size_t i = 0; i < maps->len; i++) {
+                const uint32_t values[3] = { maps->items[i].container_id, maps->items[i].host_id,
+                                             maps->items[i].size };
+                for (size_t j = 0; j < 3; j++) {
+                        char *slot = numbers + 16 * (2 + 3 * i + j - 1);
+                        snprintf(slot, 16, "%u", values[j]);
+                        argv[2 + 3 * i + j] = slot;
+                }
+        }
+        char path[64];
+        snprintf(path, sizeof(path), "/usr/bin/%s", helper);
+        if (access(path, X_OK) < 0)
+                return nook_error_errno(err, "%s is needed to map subordinate ids (package uidmap)", path);
+        pid_t child;
+        int e = posix_spawn(&child, path, NULL, NULL, argv, environ);
+        if (e != 0)
+                return nook_error(err, e, "run %s", path);
+        int status;
+        while (waitpid(child, &status, 0) < 0)
+                if (errno != EINTR)
+                        return nook_error_errno(err, "wait for %s", path);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return nook_error(err, EPERM, "%s %d failed (are the ranges in /etc/sub%cid?)", helper, pid,
+                                  helper[3] == 'u' ? 'u' : 'g');
+        return 0;
+}
+
+int userns_write_maps(pid_t pid, const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err)
+{
+        int ret;
+        if (geteuid() == 0) {
+                ret = write_map_file(pid, "gid_map", gids, err);
+                if (ret == 0)
+                        ret = write_map_file(pid, "uid_map", uids, err);
+                return ret;
+        }
+        if (userns_maps_are_self(gids, getegid())) {
+                /* An unprivileged process may map its own gid only after giving up setgroups(2). */
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+                ret = write_file_at(AT_FDCWD, path, "deny", 4, err);
+                if (ret == 0)
+                        ret = write_map_file(pid, "gid_map", gids, err);
+        } else {
+                ret = run_map_helper("newgidmap", pid, gids, err);
+        }
+        if (ret < 0)
+                return ret;
+        if (userns_maps_are_self(uids, geteuid()))
+                return write_map_file(pid, "uid_map", uids, err);
+        return run_map_helper("newuidmap", pid, uids, err);
+}

@@ -1,0 +1,21 @@
+/* User namespace id maps: written directly when the caller may, through the
+ * setuid newuidmap/newgidmap helpers (package uidmap) when it needs subordinate ids. */
+#ifndef NOOK_LINUX_USERNS_H
+#define NOOK_LINUX_USERNS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+/* "containerID hostID size\n" lines for /proc/<pid>/uid_map. Returns a heap string. */
+char *userns_format_map(const spec_id_mappings *maps);
+
+/* True when an unprivileged caller can write these maps itself: one mapping of its own id. */
+bool userns_maps_are_self(const spec_id_mappings *maps, unsigned own_id);
+
+/* Writes the uid and gid maps of pid's user namespace (the process waits meanwhile). */
+int userns_write_maps(pid_t pid, const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err);
+
+#endif

@@ -1,0 +1,972 @@
+/* config.json → struct spec: one dispatch table per OCI object, then the
+ * cross-field rules the OCI spec and runc enforce. */
+#define _GNU_SOURCE
+#include "spec/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+
+#include "spec/parse.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define ENUM_TYPE(table, what) { table, ARRAY_SIZE(table), what }
+#define ARRAY_OF(fn, type, extra) { fn, sizeof(type), extra }
+
+/* ---- custom field parsers ---- */
+
+static int parse_capability_set(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        spec_strings names = { 0 };
+        int ret = parse_strings(p, v, &names, NULL);
+        if (ret < 0)
+                return ret;
+        uint64_t mask = 0;
+        for (size_t i = 0; i < names.len; i++) {
+                int cap = spec_capability_from_name(names.items[i]);
+                if (cap < 0) {
+                        char index[32];
+                        snprintf(index, sizeof(index), "[%zu]", i);
+                        ret = parse_fail(p, "%s: unknown capability \"%s\"", index, names.items[i]);
+                        free(names.items);
+                        return ret;
+                }
+                mask |= 1ULL << cap;
+        }
+        free(names.items);
+        *(uint64_t *)dest = mask;
+        return 0;
+}
+
+static int parse_rlimit_type(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        const char *name;
+        int ret = parse_string(p, v, &name, NULL);
+        if (ret < 0)
+                return ret;
+        int resource = spec_rlimit_from_name(name);
+        if (resource < 0)
+                return parse_fail(p, "unknown rlimit \"%s\"", name);
+        *(int *)dest = resource;
+        return 0;
+}
+
+/* A one-letter type out of an allowed set ("cbup" for devices). */
+static int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        const char *allowed = arg;
+        const char *name;
+        int ret = parse_string(p, v, &name, NULL);
+        if (ret < 0)
+                return ret;
+        if (strlen(name) != 1 || strchr(allowed, name[0]) == NULL)
+                return parse_fail(p, "unknown device type \"%s\"", name);
+        *(char *)dest = name[0];
+        return 0;
+}
+
+/* ---- process ---- */
+
+static const struct field user_fields[] = {
+        FIELD("uid", parse_u32, struct spec_user, uid, NULL),
+        FIELD("gid", parse_u32, struct spec_user, gid, NULL),
+        FIELD("umask", parse_opt_u64, struct spec_user, umask, NULL),
+        FIELD("additionalGids", parse_array, struct spec_user, additional_gids,
+              &(struct array_type)ARRAY_OF(parse_u32, uint32_t, NULL)),
+        FIELD("username", parse_string, struct spec_user, username, NULL),
+};
+static const struct object_type user_type = OBJECT_TYPE(struct spec_user, user_fields, NULL);
+
+static const struct field capabilities_fields[] = {
+        FIELD("bounding", parse_capability_set, struct spec_capabilities, bounding, NULL),
+        FIELD("effective", parse_capability_set, struct spec_capabilities, effective, NULL),
+        FIELD("inheritable", parse_capability_set, struct spec_capabilities, inheritable, NULL),
+        FIELD("permitted", parse_capability_set, struct spec_capabilities, permitted, NULL),
+        FIELD("ambient", parse_capability_set, struct spec_capabilities, ambient, NULL),
+};
+static const struct object_type capabilities_type =
+        OBJECT_TYPE(struct spec_capabilities, capabilities_fields, NULL);
+
+static int parse_capabilities(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_process *process = dest;
+        process->has_capabilities = true;
+        return parse_object(p, v, &process->capabilities, &capabilities_type);
+}
+
+static const struct field rlimit_fields[] = {
+        FIELD("type", parse_rlimit_type, struct spec_rlimit, resource, NULL),
+        FIELD("soft", parse_u64, struct spec_rlimit, soft, NULL),
+        FIELD("hard", parse_u64, struct spec_rlimit, hard, NULL),
+};
+
+static int finish_rlimit(struct parser *p, void *dest)
+{
+        struct spec_rlimit *r = dest;
+        if (r->resource < 0)
+                return parse_fail_field(p, "type", "required");
+        return 0;
+}
+static const struct object_type rlimit_type = OBJECT_TYPE(struct spec_rlimit, rlimit_fields, finish_rlimit);
+
+static int parse_rlimit(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        ((struct spec_rlimit *)dest)->resource = -1;
+        return parse_object(p, v, dest, arg);
+}
+
+static const struct field console_size_fields[] = {
+        FIELD("height", parse_u32, struct spec_process, console_height, NULL),
+        FIELD("width", parse_u32, struct spec_process, console_width, NULL),
+};
+static const struct object_type console_size_type = OBJECT_TYPE(struct spec_process, console_size_fields, NULL);
+
+static int parse_console_size(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        ((struct spec_process *)dest)->has_console_size = true;
+        return parse_object(p, v, dest, &console_size_type);
+}
+
+static const struct name_value scheduler_policies[] = {
+        { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },  { "SCHED_RR", 2 },
+        { "SCHED_BATCH", 3 }, { "SCHED_IDLE", 5 }, { "SCHED_DEADLINE", 6 },
+};
+static const struct name_value scheduler_flag_names[] = {
+        { "SCHED_FLAG_RESET_ON_FORK", 0x01 },  { "SCHED_FLAG_RECLAIM", 0x02 },
+        { "SCHED_FLAG_DL_OVERRUN", 0x04 },     { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+        { "SCHED_FLAG_KEEP_PARAMS", 0x10 },    { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+        { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
+};
+static const struct enum_type scheduler_flag_type = ENUM_TYPE(scheduler_flag_names, "scheduler flag");
+
+static int parse_scheduler_flags(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        SPEC_ARRAY(int) flags = { 0 };
+        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(parse_enum, int, &scheduler_flag_type));
+        uint64_t mask = 0;
+        for (size_t i = 0; ret == 0 && i < flags.len; i++)
+                mask |= (uint64_t)flags.items[i];
+        free(flags.items);
+        *(uint64_t *)dest = mask;
+        return ret;
+}
+
+static const struct field scheduler_fields[] = {
+        FIELD("policy", parse_enum, struct spec_scheduler, policy,
+              &(struct enum_type)ENUM_TYPE(scheduler_policies, "scheduler policy")),
+        FIELD("nice", parse_i32, struct spec_scheduler, nice, NULL),
+        FIELD("priority", parse_i32, struct spec_scheduler, priority, NULL),
+        FIELD("flags", parse_scheduler_flags, struct spec_scheduler, flags, NULL),
+        FIELD("runtime", parse_u64, struct spec_scheduler, runtime, NULL),
+        FIELD("deadline", parse_u64, struct spec_scheduler, deadline, NULL),
+        FIELD("period", parse_u64, struct spec_scheduler, period, NULL),
+};
+static const struct object_type scheduler_type = OBJECT_TYPE(struct spec_scheduler, scheduler_fields, NULL);
+
+static int parse_scheduler(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_process *process = dest;
+        process->has_scheduler = true;
+        return parse_object(p, v, &process->scheduler, &scheduler_type);
+}
+
+static const struct name_value io_classes[] = {
+        { "IOPRIO_CLASS_RT", 1 },
+        { "IOPRIO_CLASS_BE", 2 },
+        { "IOPRIO_CLASS_IDLE", 3 },
+};
+static const struct field io_priority_fields[] = {
+        FIELD("class", parse_enum, struct spec_io_priority, io_class,
+              &(struct enum_type)ENUM_TYPE(io_classes, "I/O priority class")),
+        FIELD("priority", parse_i32, struct spec_io_priority, priority, NULL),
+};
+static const struct object_type io_priority_type = OBJECT_TYPE(struct spec_io_priority, io_priority_fields, NULL);
+
+static int parse_io_priority(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_process *process = dest;
+        process->has_io_priority = true;
+        return parse_object(p, v, &process->io_priority, &io_priority_type);
+}
+
+static const struct field cpu_affinity_fields[] = {
+        FIELD("initial", parse_string, struct spec_process, exec_cpu_affinity_initial, NULL),
+        FIELD("final", parse_string, struct spec_process, exec_cpu_affinity_final, NULL),
+};
+static const struct object_type cpu_affinity_type = OBJECT_TYPE(struct spec_process, cpu_affinity_fields, NULL);
+
+/* Fields whose JSON object is folded into struct spec_process itself take offset 0. */
+static const struct field process_fields[] = {
+        FIELD("terminal", parse_bool, struct spec_process, terminal, NULL),
+        { "consoleSize", parse_console_size, 0, NULL },
+        FIELD("user", parse_object, struct spec_process, user, &user_type),
+        FIELD("args", parse_strings, struct spec_process, args, NULL),
+        FIELD("env", parse_strings, struct spec_process, env, NULL),
+        FIELD("cwd", parse_string, struct spec_process, cwd, NULL),
+        { "capabilities", parse_capabilities, 0, NULL },
+        FIELD("rlimits", parse_array, struct spec_process, rlimits,
+              &(struct array_type)ARRAY_OF(parse_rlimit, struct spec_rlimit, &rlimit_type)),
+        FIELD("noNewPrivileges", parse_bool, struct spec_process, no_new_privileges, NULL),
+        FIELD("apparmorProfile", parse_string, struct spec_process, apparmor_profile, NULL),
+        FIELD("selinuxLabel", parse_string, struct spec_process, selinux_label, NULL),
+        FIELD("oomScoreAdj", parse_opt_i64, struct spec_process, oom_score_adj, NULL),
+        { "scheduler", parse_scheduler, 0, NULL },
+        { "ioPriority", parse_io_priority, 0, NULL },
+        { "execCPUAffinity", parse_object, 0, &cpu_affinity_type },
+};
+
+static int finish_process(struct parser *p, void *dest)
+{
+        struct spec_process *process = dest;
+        if (process->cwd == NULL || process->cwd[0] != '/')
+                return parse_fail_field(p, "cwd", process->cwd == NULL ? "required" : "must be an absolute path");
+        for (size_t i = 0; i < process->rlimits.len; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (process->rlimits.items[i].resource == process->rlimits.items[j].resource)
+                                return parse_fail_field(p, "rlimits", "%s is given twice",
+                                                        spec_rlimit_name(process->rlimits.items[i].resource));
+        if (process->oom_score_adj.set &&
+            (process->oom_score_adj.value < -1000 || process->oom_score_adj.value > 1000))
+                return parse_fail_field(p, "oomScoreAdj", "must be between -1000 and 1000");
+        return 0;
+}
+static const struct object_type process_type = OBJECT_TYPE(struct spec_process, process_fields, finish_process);
+
+/* ---- mounts ---- */
+
+static const struct field id_mapping_fields[] = {
+        FIELD("containerID", parse_u32, struct spec_id_mapping, container_id, NULL),
+        FIELD("hostID", parse_u32, struct spec_id_mapping, host_id, NULL),
+        FIELD("size", parse_u32, struct spec_id_mapping, size, NULL),
+};
+static int finish_id_mapping(struct parser *p, void *dest)
+{
+        struct spec_id_mapping *m = dest;
+        if (m->size == 0)
+                return parse_fail_field(p, "size", "must be greater than 0");
+        if ((uint64_t)m->container_id + m->size - 1 > UINT32_MAX || (uint64_t)m->host_id + m->size - 1 > UINT32_MAX)
+                return parse_fail(p, "range overflows 32-bit ids");
+        return 0;
+}
+static const struct object_type id_mapping_type =
+        OBJECT_TYPE(struct spec_id_mapping, id_mapping_fields, finish_id_mapping);
+static const struct array_type id_mappings_type = ARRAY_OF(parse_object, struct spec_id_mapping, &id_mapping_type);
+
+static const struct field mount_fields[] = {
+        FIELD("destination", parse_string, struct spec_mount, destination, NULL),
+        FIELD("source", parse_string, struct spec_mount, source, NULL),
+        FIELD("type", parse_string, struct spec_mount, type, NULL),
+        FIELD("options", parse_strings, struct spec_mount, options, NULL),
+        FIELD("uidMappings", parse_array, struct spec_mount, uid_mappings, &id_mappings_type),
+        FIELD("gidMappings", parse_array, struct spec_mount, gid_mappings, &id_mappings_type),
+};
+static int finish_mount(struct parser *p, void *dest)
+{
+        struct spec_mount *m = dest;
+        if (m->destination == NULL || m->destination[0] == '\0')
+                return parse_fail_field(p, "destination", "required");
+        if ((m->uid_mappings.len == 0) != (m->gid_mappings.len == 0))
+                return parse_fail(p, "uidMappings and gidMappings must be given together");
+        return 0;
+}
+static const struct object_type mount_type = OBJECT_TYPE(struct spec_mount, mount_fields, finish_mount);
+
+/* ---- hooks ---- */
+
+static const struct field hook_fields[] = {
+        FIELD("path", parse_string, struct spec_hook, path, NULL),
+        FIELD("args", parse_strings, struct spec_hook, args, NULL),
+        FIELD("env", parse_strings, struct spec_hook, env, NULL),
+        FIELD("timeout", parse_i64, struct spec_hook, timeout, NULL),
+};
+static int finish_hook(struct parser *p, void *dest)
+{
+        struct spec_hook *h = dest;
+        if (h->path == NULL || h->path[0] != '/')
+                return parse_fail_field(p, "path", h->path == NULL ? "required" : "must be an absolute path");
+        if (h->timeout < 0)
+                return parse_fail_field(p, "timeout", "must be positive");
+        return 0;
+}
+static const struct object_type hook_type = OBJECT_TYPE(struct spec_hook, hook_fields, finish_hook);
+static const struct array_type hooks_type = ARRAY_OF(parse_object, struct spec_hook, &hook_type);
+
+#define HOOK_FIELD(name, kind) \
+        { name, parse_array, offsetof(struct spec, hooks) + (kind) * sizeof(spec_hooks), &hooks_type }
+static const struct field hooks_fields[] = {
+        HOOK_FIELD("prestart", HOOK_PRESTART),
+        HOOK_FIELD("createRuntime", HOOK_CREATE_RUNTIME),
+        HOOK_FIELD("createContainer", HOOK_CREATE_CONTAINER),
+        HOOK_FIELD("startContainer", HOOK_START_CONTAINER),
+        HOOK_FIELD("poststart", HOOK_POSTSTART),
+        HOOK_FIELD("poststop", HOOK_POSTSTOP),
+};
+static const struct object_type hooks_object_type = OBJECT_TYPE(struct spec, hooks_fields, NULL);
+
+/* ---- linux ---- */
+
+static const struct name_value namespace_names[] = {
+        { "mount", NS_MOUNT }, { "pid", NS_PID },       { "network", NS_NETWORK }, { "ipc", NS_IPC },
+        { "uts", NS_UTS },     { "user", NS_USER },     { "cgroup", NS_CGROUP },   { "time", NS_TIME },
+};
+static const struct enum_type namespace_enum = ENUM_TYPE(namespace_names, "namespace");
+
+static const struct field namespace_fields[] = {
+        FIELD("type", parse_enum, struct spec_namespace, type, &namespace_enum),
+        FIELD("path", parse_string, struct spec_namespace, path, NULL),
+};
+static int finish_namespace(struct parser *p, void *dest)
+{
+        struct spec_namespace *ns = dest;
+        if ((int)ns->type < 0)
+                return parse_fail_field(p, "type", "required");
+        if (ns->path != NULL && ns->path[0] != '/')
+                return parse_fail_field(p, "path", "must be an absolute path");
+        if (ns->path != NULL && ns->path[0] == '\0')
+                ns->path = NULL;
+        return 0;
+}
+static const struct object_type namespace_type = OBJECT_TYPE(struct spec_namespace, namespace_fields, finish_namespace);
+
+static int parse_namespace(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        ((struct spec_namespace *)dest)->type = -1;
+        return parse_object(p, v, dest, arg);
+}
+
+static const struct field time_offset_fields[] = {
+        FIELD("secs", parse_i64, struct spec_time_offset, secs, NULL),
+        FIELD("nanosecs", parse_u32, struct spec_time_offset, nanosecs, NULL),
+};
+static int finish_time_offset(struct parser *p, void *dest)
+{
+        struct spec_time_offset *t = dest;
+        t->set = true;
+        if (t->nanosecs >= 1000000000)
+                return parse_fail_field(p, "nanosecs", "must be less than 1000000000");
+        return 0;
+}
+static const struct object_type time_offset_type =
+        OBJECT_TYPE(struct spec_time_offset, time_offset_fields, finish_time_offset);
+static const struct field time_offsets_fields[] = {
+        FIELD("monotonic", parse_object, struct spec_linux, time_monotonic, &time_offset_type),
+        FIELD("boottime", parse_object, struct spec_linux, time_boottime, &time_offset_type),
+};
+static const struct object_type time_offsets_type = OBJECT_TYPE(struct spec_linux, time_offsets_fields, NULL);
+
+static const struct field device_fields[] = {
+        FIELD("type", parse_type_letter, struct spec_device, type, "cbup"),
+        FIELD("path", parse_string, struct spec_device, path, NULL),
+        FIELD("major", parse_i64, struct spec_device, major, NULL),
+        FIELD("minor", parse_i64, struct spec_device, minor, NULL),
+        FIELD("fileMode", parse_opt_u64, struct spec_device, file_mode, NULL),
+        FIELD("uid", parse_opt_u64, struct spec_device, uid, NULL),
+        FIELD("gid", parse_opt_u64, struct spec_device, gid, NULL),
+};
+static int finish_device(struct parser *p, void *dest)
+{
+        struct spec_device *d = dest;
+        if (d->path == NULL || d->path[0] != '/')
+                return parse_fail_field(p, "path", d->path == NULL ? "required" : "must be an absolute path");
+        if (d->type == 0)
+                return parse_fail_field(p, "type", "required");
+        if (d->type != 'p' && (d->major < 0 || d->minor < 0))
+                return parse_fail(p, "major and minor are required for device type '%c'", d->type);
+        if (d->uid.set && d->uid.value > UINT32_MAX)
+                return parse_fail_field(p, "uid", "out of range");
+        if (d->gid.set && d->gid.value > UINT32_MAX)
+                return parse_fail_field(p, "gid", "out of range");
+        return 0;
+}
+static const struct object_type device_type = OBJECT_TYPE(struct spec_device, device_fields, finish_device);
+
+static int parse_device(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        struct spec_device *d = dest;
+        d->major = d->minor = -1;
+        return parse_object(p, v, dest, arg);
+}
+
+/* ---- linux.resources ---- */
+
+static const struct field device_cgroup_fields[] = {
+        FIELD("allow", parse_bool, struct spec_device_cgroup, allow, NULL),
+        FIELD("type", parse_type_letter, struct spec_device_cgroup, type, "acb"),
+        FIELD("major", parse_opt_i64, struct spec_device_cgroup, major, NULL),
+        FIELD("minor", parse_opt_i64, struct spec_device_cgroup, minor, NULL),
+        FIELD("access", parse_string, struct spec_device_cgroup, access, NULL),
+};
+static int finish_device_cgroup(struct parser *p, void *dest)
+{
+        struct spec_device_cgroup *d = dest;
+        if (d->type == 0)
+                d->type = 'a';
+        if (d->access == NULL || d->access[0] == '\0')
+                d->access = "rwm";
+        if (strspn(d->access, "rwm") != strlen(d->access))
+                return parse_fail_field(p, "access", "must be made of r, w and m, got \"%s\"", d->access);
+        return 0;
+}
+static const struct object_type device_cgroup_type =
+        OBJECT_TYPE(struct spec_device_cgroup, device_cgroup_fields, finish_device_cgroup);
+
+#define RFIELD(json_name, fn, member, ...) FIELD(json_name, fn, struct spec_resources, member, __VA_ARGS__)
+static const struct field memory_fields[] = {
+        RFIELD("limit", parse_opt_i64, memory.limit, NULL),
+        RFIELD("reservation", parse_opt_i64, memory.reservation, NULL),
+        RFIELD("swap", parse_opt_i64, memory.swap, NULL),
+        RFIELD("kernel", parse_opt_i64, memory.kernel, NULL),
+        RFIELD("kernelTCP", parse_opt_i64, memory.kernel_tcp, NULL),
+        RFIELD("swappiness", parse_opt_u64, memory.swappiness, NULL),
+        RFIELD("disableOOMKiller", parse_opt_bool, memory.disable_oom_killer, NULL),
+        RFIELD("useHierarchy", parse_opt_bool, memory.use_hierarchy, NULL),
+        RFIELD("checkBeforeUpdate", parse_opt_bool, memory.check_before_update, NULL),
+};
+static const struct object_type memory_type = OBJECT_TYPE(struct spec_resources, memory_fields, NULL);
+
+static const struct field cpu_fields[] = {
+        RFIELD("shares", parse_opt_u64, cpu.shares, NULL),
+        RFIELD("quota", parse_opt_i64, cpu.quota, NULL),
+        RFIELD("burst", parse_opt_u64, cpu.burst, NULL),
+        RFIELD("period", parse_opt_u64, cpu.period, NULL),
+        RFIELD("realtimeRuntime", parse_opt_i64, cpu.realtime_runtime, NULL),
+        RFIELD("realtimePeriod", parse_opt_u64, cpu.realtime_period, NULL),
+        RFIELD("cpus", parse_string, cpu.cpus, NULL),
+        RFIELD("mems", parse_string, cpu.mems, NULL),
+        RFIELD("idle", parse_opt_i64, cpu.idle, NULL),
+};
+static const struct object_type cpu_type = OBJECT_TYPE(struct spec_resources, cpu_fields, NULL);
+
+static const struct field pids_fields[] = {
+        RFIELD("limit", parse_opt_i64, pids_limit, NULL),
+};
+static const struct object_type pids_type = OBJECT_TYPE(struct spec_resources, pids_fields, NULL);
+
+static const struct field weight_device_fields[] = {
+        FIELD("major", parse_i64, struct spec_weight_device, major, NULL),
+        FIELD("minor", parse_i64, struct spec_weight_device, minor, NULL),
+        FIELD("weight", parse_opt_u64, struct spec_weight_device, weight, NULL),
+        FIELD("leafWeight", parse_opt_u64, struct spec_weight_device, leaf_weight, NULL),
+};
+static const struct object_type weight_device_type = OBJECT_TYPE(struct spec_weight_device, weight_device_fields, NULL);
+
+static const struct field throttle_device_fields[] = {
+        FIELD("major", parse_i64, struct spec_throttle_device, major, NULL),
+        FIELD("minor", parse_i64, struct spec_throttle_device, minor, NULL),
+        FIELD("rate", parse_u64, struct spec_throttle_device, rate, NULL),
+};
+static const struct object_type throttle_device_type =
+        OBJECT_TYPE(struct spec_throttle_device, throttle_device_fields, NULL);
+static const struct array_type throttle_devices_type =
+        ARRAY_OF(parse_object, struct spec_throttle_device, &throttle_device_type);
+
+static const struct field block_io_fields[] = {
+        RFIELD("weight", parse_opt_u64, block_io.weight, NULL),
+        RFIELD("leafWeight", parse_opt_u64, block_io.leaf_weight, NULL),
+        RFIELD("weightDevice", parse_array, block_io.weight_device,
+              &(struct array_type)ARRAY_OF(parse_object, struct spec_weight_device, &weight_device_type)),
+        RFIELD("throttleReadBpsDevice", parse_array, block_io.throttle_read_bps, &throttle_devices_type),
+        RFIELD("throttleWriteBpsDevice", parse_array, block_io.throttle_write_bps, &throttle_devices_type),
+        RFIELD("throttleReadIOPSDevice", parse_array, block_io.throttle_read_iops, &throttle_devices_type),
+        RFIELD("throttleWriteIOPSDevice", parse_array, block_io.throttle_write_iops, &throttle_devices_type),
+};
+static const struct object_type block_io_type = OBJECT_TYPE(struct spec_resources, block_io_fields, NULL);
+
+static const struct field hugepage_fields[] = {
+        FIELD("pageSize", parse_string, struct spec_hugepage_limit, page_size, NULL),
+        FIELD("limit", parse_u64, struct spec_hugepage_limit, limit, NULL),
+};
+static int finish_hugepage(struct parser *p, void *dest)
+{
+        if (((struct spec_hugepage_limit *)dest)->page_size == NULL)
+                return parse_fail_field(p, "pageSize", "required");
+        return 0;
+}
+static const struct object_type hugepage_type = OBJECT_TYPE(struct spec_hugepage_limit, hugepage_fields, finish_hugepage);
+
+static const struct field net_priority_fields[] = {
+        FIELD("name", parse_string, struct spec_net_priority, name, NULL),
+        FIELD("priority", parse_u32, struct spec_net_priority, priority, NULL),
+};
+static const struct object_type net_priority_type = OBJECT_TYPE(struct spec_net_priority, net_priority_fields, NULL);
+
+static const struct field network_fields[] = {
+        RFIELD("classID", parse_opt_u64, network.class_id, NULL),
+        RFIELD("priorities", parse_array, network.priorities,
+              &(struct array_type)ARRAY_OF(parse_object, struct spec_net_priority, &net_priority_type)),
+};
+static const struct object_type network_type = OBJECT_TYPE(struct spec_resources, network_fields, NULL);
+
+/* The sub-objects of resources decode into the resources struct itself (offset 0). */
+static const struct field resources_fields[] = {
+        RFIELD("devices", parse_array, devices,
+              &(struct array_type)ARRAY_OF(parse_object, struct spec_device_cgroup, &device_cgroup_type)),
+        { "memory", parse_object, 0, &memory_type },
+        { "cpu", parse_object, 0, &cpu_type },
+        { "pids", parse_object, 0, &pids_type },
+        { "blockIO", parse_object, 0, &block_io_type },
+        RFIELD("hugepageLimits", parse_array, hugepage_limits,
+              &(struct array_type)ARRAY_OF(parse_object, struct spec_hugepage_limit, &hugepage_type)),
+        { "network", parse_object, 0, &network_type },
+        RFIELD("unified", parse_string_map, unified, NULL),
+};
+#undef RFIELD
+static const struct object_type resources_type = OBJECT_TYPE(struct spec_resources, resources_fields, NULL);
+
+/* ---- linux.seccomp ---- */
+
+static const struct name_value seccomp_actions[] = {
+        { "SCMP_ACT_KILL", SPEC_SECCOMP_KILL_THREAD },
+        { "SCMP_ACT_KILL_THREAD", SPEC_SECCOMP_KILL_THREAD },
+        { "SCMP_ACT_KILL_PROCESS", SPEC_SECCOMP_KILL_PROCESS },
+        { "SCMP_ACT_TRAP", SPEC_SECCOMP_TRAP },
+        { "SCMP_ACT_ERRNO", SPEC_SECCOMP_ERRNO },
+        { "SCMP_ACT_TRACE", SPEC_SECCOMP_TRACE },
+        { "SCMP_ACT_ALLOW", SPEC_SECCOMP_ALLOW },
+        { "SCMP_ACT_LOG", SPEC_SECCOMP_LOG },
+        { "SCMP_ACT_NOTIFY", SPEC_SECCOMP_NOTIFY },
+};
+static const struct enum_type seccomp_action_enum = ENUM_TYPE(seccomp_actions, "seccomp action");
+
+static const struct name_value seccomp_ops[] = {
+        { "SCMP_CMP_NE", SPEC_SECCOMP_OP_NE }, { "SCMP_CMP_LT", SPEC_SECCOMP_OP_LT },
+        { "SCMP_CMP_LE", SPEC_SECCOMP_OP_LE }, { "SCMP_CMP_EQ", SPEC_SECCOMP_OP_EQ },
+        { "SCMP_CMP_GE", SPEC_SECCOMP_OP_GE }, { "SCMP_CMP_GT", SPEC_SECCOMP_OP_GT },
+        { "SCMP_CMP_MASKED_EQ", SPEC_SECCOMP_OP_MASKED_EQ },
+};
+
+static const struct field seccomp_arg_fields[] = {
+        FIELD("index", parse_u32, struct spec_seccomp_arg, index, NULL),
+        FIELD("value", parse_u64, struct spec_seccomp_arg, value, NULL),
+        FIELD("valueTwo", parse_u64, struct spec_seccomp_arg, value_two, NULL),
+        FIELD("op", parse_enum, struct spec_seccomp_arg, op,
+              &(struct enum_type)ENUM_TYPE(seccomp_ops, "seccomp operator")),
+};
+static int finish_seccomp_arg(struct parser *p, void *dest)
+{
+        struct spec_seccomp_arg *a = dest;
+        if ((int)a->op < 0)
+                return parse_fail_field(p, "op", "required");
+        if (a->index > 5)
+                return parse_fail_field(p, "index", "must be between 0 and 5");
+        return 0;
+}
+static const struct object_type seccomp_arg_type =
+        OBJECT_TYPE(struct spec_seccomp_arg, seccomp_arg_fields, finish_seccomp_arg);
+
+static int parse_seccomp_arg(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        ((struct spec_seccomp_arg *)dest)->op = -1;
+        return parse_object(p, v, dest, arg);
+}
+
+static const struct field seccomp_rule_fields[] = {
+        FIELD("names", parse_strings, struct spec_seccomp_rule, names, NULL),
+        FIELD("action", parse_enum, struct spec_seccomp_rule, action, &seccomp_action_enum),
+        FIELD("errnoRet", parse_opt_u64, struct spec_seccomp_rule, errno_ret, NULL),
+        FIELD("args", parse_array, struct spec_seccomp_rule, args,
+              &(struct array_type)ARRAY_OF(parse_seccomp_arg, struct spec_seccomp_arg, &seccomp_arg_type)),
+};
+static int finish_seccomp_rule(struct parser *p, void *dest)
+{
+        struct spec_seccomp_rule *r = dest;
+        if ((int)r->action < 0)
+                return parse_fail_field(p, "action", "required");
+        return 0;
+}
+static const struct object_type seccomp_rule_type =
+        OBJECT_TYPE(struct spec_seccomp_rule, seccomp_rule_fields, finish_seccomp_rule);
+
+static int parse_seccomp_rule(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        ((struct spec_seccomp_rule *)dest)->action = -1;
+        return parse_object(p, v, dest, arg);
+}
+
+static const struct field seccomp_fields[] = {
+        FIELD("defaultAction", parse_enum, struct spec_seccomp, default_action, &seccomp_action_enum),
+        FIELD("defaultErrnoRet", parse_opt_u64, struct spec_seccomp, default_errno_ret, NULL),
+        FIELD("architectures", parse_strings, struct spec_seccomp, architectures, NULL),
+        FIELD("flags", parse_strings, struct spec_seccomp, flags, NULL),
+        FIELD("listenerPath", parse_string, struct spec_seccomp, listener_path, NULL),
+        FIELD("listenerMetadata", parse_string, struct spec_seccomp, listener_metadata, NULL),
+        FIELD("syscalls", parse_array, struct spec_seccomp, syscalls,
+              &(struct array_type)ARRAY_OF(parse_seccomp_rule, struct spec_seccomp_rule, &seccomp_rule_type)),
+};
+static int finish_seccomp(struct parser *p, void *dest)
+{
+        struct spec_seccomp *s = dest;
+        if ((int)s->default_action < 0)
+                return parse_fail_field(p, "defaultAction", "required");
+        bool notify = s->default_action == SPEC_SECCOMP_NOTIFY;
+        for (size_t i = 0; i < s->syscalls.len; i++)
+                notify |= s->syscalls.items[i].action == SPEC_SECCOMP_NOTIFY;
+        if (notify && s->listener_path == NULL)
+                return parse_fail_field(p, "listenerPath", "required when an action is SCMP_ACT_NOTIFY");
+        return 0;
+}
+static const struct object_type seccomp_type = OBJECT_TYPE(struct spec_seccomp, seccomp_fields, finish_seccomp);
+
+static int parse_seccomp(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        struct spec_seccomp **slot = dest;
+        if (*slot == NULL && (*slot = calloc(1, sizeof(**slot))) == NULL)
+                return parse_fail(p, "out of memory");
+        (*slot)->default_action = -1;
+        return parse_object(p, v, *slot, arg);
+}
+
+/* ---- linux.personality ---- */
+
+static const struct name_value personality_domains[] = {
+        { "LINUX", PER_LINUX },
+        { "LINUX32", PER_LINUX32 },
+};
+static const struct field personality_fields[] = {
+        FIELD("domain", parse_enum, struct spec_linux, personality,
+              &(struct enum_type)ENUM_TYPE(personality_domains, "personality domain")),
+};
+static const struct object_type personality_type = OBJECT_TYPE(struct spec_linux, personality_fields, NULL);
+
+static int parse_personality(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_linux *linux_ = dest;
+        linux_->has_personality = true;
+        return parse_object(p, v, linux_, &personality_type);
+}
+
+static const struct field linux_fields[] = {
+        FIELD("namespaces", parse_array, struct spec_linux, namespaces,
+              &(struct array_type)ARRAY_OF(parse_namespace, struct spec_namespace, &namespace_type)),
+        FIELD("uidMappings", parse_array, struct spec_linux, uid_mappings, &id_mappings_type),
+        FIELD("gidMappings", parse_array, struct spec_linux, gid_mappings, &id_mappings_type),
+        { "timeOffsets", parse_object, 0, &time_offsets_type },
+        FIELD("devices", parse_array, struct spec_linux, devices,
+              &(struct array_type)ARRAY_OF(parse_device, struct spec_device, &device_type)),
+        FIELD("cgroupsPath", parse_string, struct spec_linux, cgroups_path, NULL),
+        FIELD("resources", parse_object_ptr, struct spec_linux, resources, &resources_type),
+        FIELD("rootfsPropagation", parse_string, struct spec_linux, rootfs_propagation, NULL),
+        FIELD("maskedPaths", parse_strings, struct spec_linux, masked_paths, NULL),
+        FIELD("readonlyPaths", parse_strings, struct spec_linux, readonly_paths, NULL),
+        FIELD("sysctl", parse_string_map, struct spec_linux, sysctl, NULL),
+        FIELD("seccomp", parse_seccomp, struct spec_linux, seccomp, &seccomp_type),
+        { "personality", parse_personality, 0, NULL },
+        FIELD("mountLabel", parse_string, struct spec_linux, mount_label, NULL),
+};
+
+static const char *const propagation_names[] = { "private", "rprivate", "slave", "rslave",
+                                                 "shared",  "rshared",  "unbindable", "runbindable" };
+
+static int finish_linux(struct parser *p, void *dest)
+{
+        struct spec_linux *l = dest;
+        bool seen[NS_TYPE_COUNT] = { false };
+        for (size_t i = 0; i < l->namespaces.len; i++) {
+                enum spec_namespace_type t = l->namespaces.items[i].type;
+                if (seen[t])
+                        return parse_fail_field(p, "namespaces", "namespace \"%s\" is given twice",
+                                                spec_namespace_name(t));
+                seen[t] = true;
+        }
+        if (l->rootfs_propagation != NULL && l->rootfs_propagation[0] != '\0') {
+                bool known = false;
+                for (size_t i = 0; i < ARRAY_SIZE(propagation_names); i++)
+                        known |= strcmp(propagation_names[i], l->rootfs_propagation) == 0;
+                if (!known)
+                        return parse_fail_field(p, "rootfsPropagation", "unknown propagation \"%s\"",
+                                                l->rootfs_propagation);
+        }
+        for (size_t i = 0; i < l->masked_paths.len; i++)
+                if (l->masked_paths.items[i][0] != '/')
+                        return parse_fail_field(p, "maskedPaths", "\"%s\" is not an absolute path",
+                                                l->masked_paths.items[i]);
+        for (size_t i = 0; i < l->readonly_paths.len; i++)
+                if (l->readonly_paths.items[i][0] != '/')
+                        return parse_fail_field(p, "readonlyPaths", "\"%s\" is not an absolute path",
+                                                l->readonly_paths.items[i]);
+        return 0;
+}
+static const struct object_type linux_type = OBJECT_TYPE(struct spec_linux, linux_fields, finish_linux);
+
+/* ---- the document ---- */
+
+static const struct field root_fields[] = {
+        FIELD("path", parse_string, struct spec, root_path, NULL),
+        FIELD("readonly", parse_bool, struct spec, root_readonly, NULL),
+};
+static const struct object_type root_type = OBJECT_TYPE(struct spec, root_fields, NULL);
+
+static int validate_spec(struct parser *p, void *dest);
+
+static const struct field spec_fields[] = {
+        FIELD("ociVersion", parse_string, struct spec, oci_version, NULL),
+        { "root", parse_object, 0, &root_type },
+        FIELD("process", parse_object_ptr, struct spec, process, &process_type),
+        FIELD("hostname", parse_string, struct spec, hostname, NULL),
+        FIELD("domainname", parse_string, struct spec, domainname, NULL),
+        FIELD("mounts", parse_array, struct spec, mounts,
+              &(struct array_type)ARRAY_OF(parse_object, struct spec_mount, &mount_type)),
+        { "hooks", parse_object, 0, &hooks_object_type },
+        FIELD("annotations", parse_string_map, struct spec, annotations, NULL),
+        FIELD("linux", parse_object_ptr, struct spec, linux, &linux_type),
+};
+static const struct object_type spec_type = OBJECT_TYPE(struct spec, spec_fields, validate_spec);
+
+const struct spec_namespace *spec_namespace(const struct spec *spec, enum spec_namespace_type type)
+{
+        if (spec->linux == NULL)
+                return NULL;
+        for (size_t i = 0; i < spec->linux->namespaces.len; i++)
+                if (spec->linux->namespaces.items[i].type == type)
+                        return &spec->linux->namespaces.items[i];
+        return NULL;
+}
+
+static bool has_namespace(const struct spec *spec, enum spec_namespace_type type)
+{
+        return spec_namespace(spec, type) != NULL;
+}
+
+/* Which namespace a sysctl lives in, as runc decides it; NS_TYPE_COUNT when none. */
+static enum spec_namespace_type sysctl_namespace(const char *key)
+{
+        static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                                "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+                                                "kernel.shmmni", "kernel.shm_rmid_forced" };
+        for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
+                if (strcmp(key, ipc_keys[i]) == 0)
+                        return NS_IPC;
+        if (strncmp(key, "fs.mqueue.", 10) == 0)
+                return NS_IPC;
+        if (strncmp(key, "net.", 4) == 0)
+                return NS_NETWORK;
+        if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+                return NS_UTS;
+        return NS_TYPE_COUNT;
+}
+
+/* A sysctl key as a path under /proc/sys must not climb out of it. */
+static bool sysctl_key_is_sane(const char *key)
+{
+        if (key[0] == '\0' || key[0] == '.' || key[0] == '/' || strstr(key, "..") != NULL)
+                return false;
+        return true;
+}
+
+static int validate_spec(struct parser *p, void *dest)
+{
+        struct spec *s = dest;
+        if (s->oci_version == NULL)
+                return parse_fail_field(p, "ociVersion", "required");
+        /* Any 1.x is accepted: refusing newer minor versions is a known crun bug. */
+        if (strncmp(s->oci_version, "1.", 2) != 0)
+                return parse_fail_field(p, "ociVersion", "unsupported version \"%s\" (nook supports 1.x)",
+                                        s->oci_version);
+        if (s->root_path == NULL || s->root_path[0] == '\0')
+                return parse_fail_field(p, "root.path", "required");
+        if (s->process == NULL)
+                return parse_fail_field(p, "process", "required");
+        if (s->process->args.len == 0)
+                return parse_fail_field(p, "process.args", "required and must not be empty");
+        if (s->process->args.items[0][0] == '\0')
+                return parse_fail_field(p, "process.args[0]", "must not be empty");
+
+        bool userns = has_namespace(s, NS_USER);
+        const struct spec_linux *l = s->linux;
+        if (l != NULL && (l->uid_mappings.len > 0 || l->gid_mappings.len > 0) && !userns)
+                return parse_fail_field(p, "linux.uidMappings", "given without a user namespace");
+        if (userns && spec_namespace(s, NS_USER)->path == NULL &&
+            (l->uid_mappings.len == 0 || l->gid_mappings.len == 0))
+                return parse_fail_field(p, l->uid_mappings.len == 0 ? "linux.uidMappings" : "linux.gidMappings",
+                                        "required with a new user namespace");
+        if (s->hostname != NULL && s->hostname[0] != '\0' && !has_namespace(s, NS_UTS))
+                return parse_fail_field(p, "hostname", "needs its own uts namespace");
+        if (s->domainname != NULL && s->domainname[0] != '\0' && !has_namespace(s, NS_UTS))
+                return parse_fail_field(p, "domainname", "needs its own uts namespace");
+        if (l != NULL && (l->time_monotonic.set || l->time_boottime.set)) {
+                const struct spec_namespace *time = spec_namespace(s, NS_TIME);
+                if (time == NULL || time->path != NULL)
+                        return parse_fail_field(p, "linux.timeOffsets", "needs a new time namespace");
+        }
+        for (size_t i = 0; l != NULL && i < l->sysctl.len; i++) {
+                const char *key = l->sysctl.items[i].key;
+                enum spec_namespace_type ns = sysctl_namespace(key);
+                if (!sysctl_key_is_sane(key))
+                        return parse_fail(p, "linux.sysctl: invalid key \"%s\"", key);
+                if (ns == NS_TYPE_COUNT)
+                        return parse_fail(p, "linux.sysctl: \"%s\" is not in a separate kernel namespace", key);
+                if (!has_namespace(s, ns))
+                        return parse_fail(p, "linux.sysctl: \"%s\" needs its own %s namespace", key,
+                                          spec_namespace_name(ns));
+        }
+        return 0;
+}
+
+/* ---- entry points ---- */
+
+int spec_parse(const char *text, size_t len, struct spec **out, nook_err *err)
+{
+        json_object *root = NULL;
+        int ret = parse_json_text(text, len, &root, err);
+        if (ret < 0)
+                return ret;
+        struct spec *spec = calloc(1, sizeof(*spec));
+        if (spec == NULL) {
+                json_object_put(root);
+                return nook_error(err, ENOMEM, "parse config");
+        }
+        spec->json = root;
+        ret = parse_document(root, &spec_type, spec, err);
+        if (ret < 0) {
+                spec_free(spec);
+                return ret;
+        }
+        *out = spec;
+        return 0;
+}
+
+int spec_load(const char *bundle, struct spec **out, nook_err *err)
+{
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/config.json", bundle) < 0)
+                return nook_error(err, ENOMEM, "config.json");
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int ret = read_file_at(AT_FDCWD, path, &text, &len, err);
+        if (ret < 0)
+                return ret;
+        ret = spec_parse(text, len, out, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "config.json");
+        return 0;
+}
+
+static int parse_fragment(const char *text, size_t len, const struct object_type *type, void **out,
+                          json_object **json, nook_err *err)
+{
+        json_object *root = NULL;
+        int ret = parse_json_text(text, len, &root, err);
+        if (ret < 0)
+                return ret;
+        void *obj = NULL;
+        struct parser p = { .err = err };
+        ret = parse_object_ptr(&p, root, &obj, type);
+        if (ret < 0) {
+                free(obj);
+                json_object_put(root);
+                return ret;
+        }
+        *out = obj;
+        *json = root;
+        return 0;
+}
+
+int spec_parse_process(const char *text, size_t len, struct spec_process **out, json_object **json, nook_err *err)
+{
+        int ret = parse_fragment(text, len, &process_type, (void **)out, json, err);
+        if (ret == 0 && (*out)->args.len == 0) {
+                free(*out);
+                json_object_put(*json);
+                return nook_error(err, 0, "args: required and must not be empty");
+        }
+        return ret;
+}
+
+int spec_parse_resources(const char *text, size_t len, struct spec_resources **out, json_object **json,
+                         nook_err *err)
+{
+        return parse_fragment(text, len, &resources_type, (void **)out, json, err);
+}
+
+static void free_process(struct spec_process *process)
+{
+        if (process == NULL)
+                return;
+        free(process->user.additional_gids.items);
+        free(process->args.items);
+        free(process->env.items);
+        free(process->rlimits.items);
+        free(process);
+}
+
+static void free_resources(struct spec_resources *r)
+{
+        if (r == NULL)
+                return;
+        free(r->devices.items);
+        free(r->block_io.weight_device.items);
+        free(r->block_io.throttle_read_bps.items);
+        free(r->block_io.throttle_write_bps.items);
+        free(r->block_io.throttle_read_iops.items);
+        free(r->block_io.throttle_write_iops.items);
+        free(r->hugepage_limits.items);
+        free(r->network.priorities.items);
+        free(r->unified.items);
+        free(r);
+}
+
+static void free_seccomp(struct spec_seccomp *s)
+{
+        if (s == NULL)
+                return;
+        for (size_t i = 0; i < s->syscalls.len; i++) {
+                free(s->syscalls.items[i].names.items);
+                free(s->syscalls.items[i].args.items);
+        }
+        free(s->syscalls.items);
+        free(s->architectures.items);
+        free(s->flags.items);
+        free(s);
+}
+
+void spec_free(struct spec *spec)
+{
+        if (spec == NULL)
+                return;
+        free_process(spec->process);
+        for (size_t i = 0; i < spec->mounts.len; i++) {
+                free(spec->mounts.items[i].options.items);
+                free(spec->mounts.items[i].uid_mappings.items);
+                free(spec->mounts.items[i].gid_mappings.items);
+        }
+        free(spec->mounts.items);
+        for (int k = 0; k < HOOK_KIND_COUNT; k++) {
+                for (size_t i = 0; i < spec->hooks[k].len; i++) {
+                        free(spec->hooks[k].items[i].args.items);
+                        free(spec->hooks[k].items[i].env.items);
+                }
+                free(spec->hooks[k].items);
+        }
+        free(spec->annotations.items);
+        if (spec->linux != NULL) {
+                struct spec_linux *l = spec->linux;
+                free(l->namespaces.items);
+                free(l->uid_mappings.items);
+                free(l->gid_mappings.items);
+                free(l->devices.items);
+                free_resources(l->resources);
+                free(l->masked_paths.items);
+                free(l->readonly_paths.items);
+                free(l->sysctl.items);
+                free_seccomp(l->seccomp);
+                free(l);
+        }
+        json_object_put(spec->json);
+        free(spec);
+}

@@ -1,0 +1,38 @@
+/* Small filesystem helpers, and path resolution confined to a root directory. */
+#ifndef NOOK_UTIL_FS_H
+#define NOOK_UTIL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Reads all of fd into a NUL-terminated heap buffer. */
+int read_all_fd(int fd, char **out, size_t *len, nook_err *err);
+
+/* Reads dirfd/path whole (dirfd may be AT_FDCWD). */
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, nook_err *err);
+
+/* Writes data to an existing file dirfd/path in one write(2) (procfs, cgroupfs, sysctl). */
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, nook_err *err);
+
+/* Replaces dirfd/name with data atomically (temporary file + rename). */
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err);
+
+/* mkdir -p; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode, nook_err *err);
+
+/* "/proc/self/fd/N" for an fd, into buf (at least 32 bytes). */
+const char *fd_path(int fd, char *buf, size_t size);
+
+/* What to create when a path resolved inside a root is missing. */
+enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
+
+/* Opens path inside the directory rootfd as if rootfd were "/": absolute
+ * symlinks and ".." never leave it (openat2 RESOLVE_IN_ROOT). Missing
+ * components are created as directories, the last one as `kind` says.
+ * Returns an O_PATH fd (or flags when given) or a negative errno. */
+int open_in_root(int rootfd, const char *path, int flags, enum create_kind kind, nook_err *err);
+
+#endif
