@@ -1,2 +1,238 @@
-/* placeholder, replaced below */
-int main(void) { return 0; }
+/* A tiny static multi-call program the integration tests copy into a rootfs,
+ * so that each test checks exactly one thing from inside the container.
+ *   nook-test-helper COMMAND [ARGS]
+ * Each command prints one line and exits 0, or prints the errno name and exits 1. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(const char *what)
+{
+        printf("%s: %s\n", what, strerrorname_np(errno) ? strerrorname_np(errno) : strerror(errno));
+        return 1;
+}
+
+static int ok(void)
+{
+        printf("ok\n");
+        return 0;
+}
+
+/* fds: the open file descriptors and what they point to, one per line. */
+static int cmd_fds(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        DIR *d = opendir("/proc/self/fd");
+        if (d == NULL)
+                return fail("opendir");
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+                        continue;
+                char path[64], target[4096];
+                snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+                ssize_t n = readlink(path, target, sizeof(target) - 1);
+                target[n > 0 ? n : 0] = '\0';
+                printf("%s %s\n", e->d_name, target);
+        }
+        closedir(d);
+        return 0;
+}
+
+static int cmd_open_write(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        int fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return fail("open");
+        close(fd);
+        return ok();
+}
+
+static int cmd_write(int argc, char **argv)
+{
+        if (argc < 3)
+                return 2;
+        int fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return fail("open");
+        if (write(fd, argv[2], strlen(argv[2])) < 0)
+                return fail("write");
+        close(fd);
+        return ok();
+}
+
+static int cmd_nnp(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        printf("%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+        return 0;
+}
+
+static int cmd_umask(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        mode_t m = umask(0);
+        printf("%04o\n", m);
+        return 0;
+}
+
+static int cmd_rlimit(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int resource;
+        } names[] = { { "NOFILE", RLIMIT_NOFILE }, { "NPROC", RLIMIT_NPROC }, { "CORE", RLIMIT_CORE },
+                      { "STACK", RLIMIT_STACK },   { "AS", RLIMIT_AS },       { "MEMLOCK", RLIMIT_MEMLOCK } };
+        if (argc < 2)
+                return 2;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                if (strcmp(names[i].name, argv[1]) != 0)
+                        continue;
+                struct rlimit r;
+                getrlimit(names[i].resource, &r);
+                printf("%llu %llu\n", (unsigned long long)r.rlim_cur, (unsigned long long)r.rlim_max);
+                return 0;
+        }
+        return 2;
+}
+
+static int cmd_mknod(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (mknod(argv[1], S_IFCHR | 0600, makedev(1, 3)) < 0)
+                return fail("mknod");
+        return ok();
+}
+
+static int cmd_umount(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (umount2(argv[1], argc > 2 && strcmp(argv[2], "lazy") == 0 ? MNT_DETACH : 0) < 0)
+                return fail("umount");
+        return ok();
+}
+
+static int cmd_remount_rw(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (mount(NULL, argv[1], NULL, MS_REMOUNT | MS_BIND, NULL) < 0)
+                return fail("remount");
+        return ok();
+}
+
+static int cmd_mount_tmpfs(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (mount("tmpfs", argv[1], "tmpfs", 0, NULL) < 0)
+                return fail("mount");
+        return ok();
+}
+
+static int cmd_sethostname(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (sethostname(argv[1], strlen(argv[1])) < 0)
+                return fail("sethostname");
+        return ok();
+}
+
+static int cmd_personality(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        printf("%#x\n", personality(0xffffffff));
+        return 0;
+}
+
+static int cmd_monotonic(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        printf("%lld\n", (long long)ts.tv_sec);
+        return 0;
+}
+
+static int cmd_isatty(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        struct winsize ws = { 0 };
+        ioctl(0, TIOCGWINSZ, &ws);
+        printf("%d %d %d %ux%u\n", isatty(0), isatty(1), isatty(2), ws.ws_row, ws.ws_col);
+        return 0;
+}
+
+/* wait-signal: report readiness on stdout, then the first signal that arrives. */
+static int cmd_wait_signal(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        printf("ready\n");
+        fflush(stdout);
+        int sig = 0;
+        sigwait(&all, &sig);
+        printf("signal %d\n", sig);
+        return 0;
+}
+
+static int cmd_exit(int argc, char **argv)
+{
+        return argc > 1 ? atoi(argv[1]) : 0;
+}
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+} commands[] = {
+        { "fds", cmd_fds },
+        { "open-write", cmd_open_write },
+        { "write", cmd_write },
+        { "nnp", cmd_nnp },
+        { "umask", cmd_umask },
+        { "rlimit", cmd_rlimit },
+        { "mknod", cmd_mknod },
+        { "umount", cmd_umount },
+        { "remount-rw", cmd_remount_rw },
+        { "mount-tmpfs", cmd_mount_tmpfs },
+        { "sethostname", cmd_sethostname },
+        { "personality", cmd_personality },
+        { "monotonic", cmd_monotonic },
+        { "isatty", cmd_isatty },
+        { "wait-signal", cmd_wait_signal },
+        { "exit", cmd_exit },
+};
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                fprintf(stderr, "usage: nook-test-helper COMMAND [ARGS]\n");
+                return 2;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(commands[i].name, argv[1]) == 0)
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "nook-test-helper: unknown command %s\n", argv[1]);
+        return 2;
+}

@@ -1,0 +1,212 @@
+"""Fixtures for nook's integration tests.
+
+Each test gets a Bundle: a copy of a busybox-static rootfs (plus the
+nook-test-helper binary) and a config from `nook spec`, turned into a
+non-interactive one. Every test runs under its own state root, and afterwards
+the suite checks that nothing was left behind: no state, no mounts, no cgroups,
+no processes.
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+NOOK = REPO / "build" / "nook"
+HELPER = REPO / "build" / "nook-test-helper"
+BUSYBOX = pathlib.Path("/bin/busybox")
+ID_PREFIX = "nt-"
+
+
+def make_rootfs(path):
+    """A minimal rootfs: busybox with its applets, the test helper, /etc files."""
+    path = pathlib.Path(path)
+    (path / "bin").mkdir(parents=True)
+    shutil.copy2(BUSYBOX, path / "bin" / "busybox")
+    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            os.symlink("busybox", path / "bin" / applet)
+    shutil.copy2(HELPER, path / "bin" / "nook-test-helper")
+    for d in ("proc", "sys", "dev", "etc", "root", "tmp", "usr/bin", "sbin"):
+        (path / d).mkdir(parents=True, exist_ok=True)
+    os.chmod(path / "tmp", 0o1777)
+    (path / "etc" / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+    (path / "etc" / "group").write_text("root:x:0:\ntty:x:5:\nnogroup:x:65534:\n")
+    return path
+
+
+class Nook:
+    """Runs build/nook with a given state root."""
+
+    def __init__(self, root, prefix=()):
+        self.root = str(root)
+        self.prefix = list(prefix)
+
+    def __call__(self, *args, check=True, timeout=60, **kwargs):
+        cmd = self.prefix + [str(NOOK), "--root", self.root] + [str(a) for a in args]
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        proc = subprocess.run(cmd, timeout=timeout, **kwargs)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def list_ids(self):
+        out = self("list", "-q", check=False).stdout
+        return [line for line in out.splitlines() if line]
+
+
+class Bundle:
+    """A bundle directory with a config dict that tests change before running."""
+
+    def __init__(self, path, nook, default_config):
+        self.path = pathlib.Path(path)
+        self.nook = nook
+        self.id = ID_PREFIX + uuid.uuid4().hex[:10]
+        self.config = json.loads(json.dumps(default_config))
+        self.config["process"]["terminal"] = False
+        self.config["process"]["args"] = ["true"]
+        self.rootfs = self.path / "rootfs"
+
+    @property
+    def args(self):
+        return self.config["process"]["args"]
+
+    @args.setter
+    def args(self, value):
+        self.config["process"]["args"] = list(value)
+
+    def write(self):
+        (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
+
+    def run(self, *options, check=False, **kwargs):
+        """`nook run` of this bundle; returns the CompletedProcess."""
+        self.write()
+        if "-d" in options or "--detach" in options:
+            return self._leave_running("run", options, check, kwargs)
+        return self.nook("run", "--bundle", self.path, *options, self.id, check=check, **kwargs)
+
+    def _leave_running(self, command, options, check, kwargs):
+        """create and run -d leave a process that holds nook's stdio: give it files,
+        not the test's pipes (which would never reach EOF)."""
+        if "stdout" in kwargs or "stderr" in kwargs:
+            kwargs.setdefault("stderr", subprocess.STDOUT)
+            return self.nook(command, "--bundle", self.path, *options, self.id, check=check,
+                             capture_output=False, **kwargs)
+        out, err = self.path / "container.out", self.path / "container.err"
+        with open(out, "w") as o, open(err, "w") as e:
+            p = self.nook(command, "--bundle", self.path, *options, self.id, check=False,
+                          capture_output=False, stdin=subprocess.DEVNULL, stdout=o, stderr=e, **kwargs)
+        p.stdout, p.stderr = out.read_text(), err.read_text()
+        if check and p.returncode != 0:
+            raise AssertionError(f"nook {command} exited {p.returncode}: {p.stderr}")
+        return p
+
+    def output(self):
+        """What a created or detached container wrote to its stdout so far."""
+        return (self.path / "container.out").read_text()
+
+    def popen(self, command, *options, **kwargs):
+        """Starts `nook COMMAND --bundle B OPTIONS ID` without waiting for it."""
+        self.write()
+        cmd = self.nook.prefix + [str(NOOK), "--root", self.nook.root, command, "--bundle", str(self.path)]
+        cmd += [str(o) for o in options] + [self.id]
+        kwargs.setdefault("text", True)
+        return subprocess.Popen(cmd, **kwargs)
+
+    def sh(self, script, **kwargs):
+        """Runs a shell script in a fresh container; returns the CompletedProcess."""
+        self.args = ["sh", "-c", script]
+        return self.run(**kwargs)
+
+    def create(self, *options, check=True, **kwargs):
+        self.write()
+        return self._leave_running("create", options, check, kwargs)
+
+    def start(self, check=True, **kwargs):
+        return self.nook("start", self.id, check=check, **kwargs)
+
+    def state(self):
+        return json.loads(self.nook("state", self.id).stdout)
+
+    def kill(self, signal="TERM", *options, check=True):
+        return self.nook("kill", *options, self.id, signal, check=check)
+
+    def delete(self, *options, check=True):
+        return self.nook("delete", *options, self.id, check=check)
+
+
+@pytest.fixture(scope="session")
+def rootfs_template(tmp_path_factory):
+    if not NOOK.exists() or not HELPER.exists():
+        pytest.exit("build nook first: make all", returncode=2)
+    return make_rootfs(tmp_path_factory.mktemp("rootfs") / "rootfs")
+
+
+@pytest.fixture(scope="session")
+def default_config(tmp_path_factory):
+    d = tmp_path_factory.mktemp("spec")
+    subprocess.run([str(NOOK), "spec", "--bundle", str(d)], check=True)
+    return json.loads((d / "config.json").read_text())
+
+
+@pytest.fixture
+def nook(tmp_path):
+    """nook with a state root of this test's own."""
+    root = tmp_path / "state"
+    n = Nook(root)
+    yield n
+    for cid in n.list_ids():
+        n("delete", "--force", cid, check=False)
+    left = list(root.iterdir()) if root.exists() else []
+    assert left == [], f"state left behind: {left}"
+
+
+@pytest.fixture
+def bundle(tmp_path, nook, rootfs_template, default_config):
+    path = tmp_path / "bundle"
+    path.mkdir()
+    shutil.copytree(rootfs_template, path / "rootfs", symlinks=True)
+    return Bundle(path, nook, default_config)
+
+
+def own_cgroup_dirs():
+    """The directories of our own cgroup in each mounted hierarchy."""
+    dirs = []
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            name = controllers.replace("name=", "") if controllers else "unified"
+            base = pathlib.Path("/sys/fs/cgroup") / name
+            if not base.exists():
+                base = pathlib.Path("/sys/fs/cgroup")
+            d = base / path.lstrip("/")
+            if d.exists():
+                dirs.append(d)
+    return dirs
+
+
+def leftovers():
+    """Test cgroups and processes in them; mounts are counted separately."""
+    cgroups = []
+    for d in own_cgroup_dirs():
+        for parent in (d, d.parent):
+            cgroups += [str(p) for p in parent.glob(ID_PREFIX + "*")]
+    return sorted(set(cgroups))
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    with open("/proc/self/mountinfo") as f:
+        mounts_before = len(f.readlines())
+    yield
+    with open("/proc/self/mountinfo") as f:
+        mounts_after = len(f.readlines())
+    assert mounts_after == mounts_before, "mounts left behind in the host namespace"
+    assert leftovers() == [], "cgroups left behind"
