@@ -62,13 +62,23 @@ class Nook:
         return [line for line in out.splitlines() if line]
 
 
+# Ids of the containers the current test made, for the leftover checks.
+CREATED_IDS = []
+
+
+def new_id():
+    cid = ID_PREFIX + uuid.uuid4().hex[:10]
+    CREATED_IDS.append(cid)
+    return cid
+
+
 class Bundle:
     """A bundle directory with a config dict that tests change before running."""
 
     def __init__(self, path, nook, default_config):
         self.path = pathlib.Path(path)
         self.nook = nook
-        self.id = ID_PREFIX + uuid.uuid4().hex[:10]
+        self.id = new_id()
         self.config = json.loads(json.dumps(default_config))
         self.config["process"]["terminal"] = False
         self.config["process"]["args"] = ["true"]
@@ -176,37 +186,45 @@ def bundle(tmp_path, nook, rootfs_template, default_config):
     return Bundle(path, nook, default_config)
 
 
-def own_cgroup_dirs():
-    """The directories of our own cgroup in each mounted hierarchy."""
-    dirs = []
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            name = controllers.replace("name=", "") if controllers else "unified"
-            base = pathlib.Path("/sys/fs/cgroup") / name
-            if not base.exists():
-                base = pathlib.Path("/sys/fs/cgroup")
-            d = base / path.lstrip("/")
-            if d.exists():
-                dirs.append(d)
-    return dirs
+def cgroups_named(ids):
+    """Cgroup directories anywhere in the mounted hierarchies named after one of ids."""
+    found = []
+    for base in pathlib.Path("/sys/fs/cgroup").iterdir():
+        if not base.is_dir():
+            continue
+        for cid in ids:
+            found += [str(p) for p in base.rglob(cid)] if cid else []
+    return found
 
 
-def leftovers():
-    """Test cgroups and processes in them; mounts are counted separately."""
-    cgroups = []
-    for d in own_cgroup_dirs():
-        for parent in (d, d.parent):
-            cgroups += [str(p) for p in parent.glob(ID_PREFIX + "*")]
-    return sorted(set(cgroups))
+def processes_in_cgroups(ids):
+    """Live pids whose cgroup path names one of ids (a zombie has ended already;
+    reaping it is its parent's business)."""
+    pids = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            text = (proc / "cgroup").read_text()
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                continue
+        except OSError:
+            continue
+        if any(cid in text for cid in ids):
+            pids.append(int(proc.name))
+    return pids
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind():
-    with open("/proc/self/mountinfo") as f:
-        mounts_before = len(f.readlines())
+def nothing_left_behind(tmp_path):
+    """After each test: no mount of the host refers to the test's files, and no
+    cgroup or process of the test's containers is left (other test runs on the
+    same machine are not counted)."""
+    CREATED_IDS.clear()
     yield
     with open("/proc/self/mountinfo") as f:
-        mounts_after = len(f.readlines())
-    assert mounts_after == mounts_before, "mounts left behind in the host namespace"
-    assert leftovers() == [], "cgroups left behind"
+        mounts = [line for line in f if str(tmp_path) in line]
+    assert mounts == [], f"mounts left behind in the host namespace: {mounts}"
+    ids = list(CREATED_IDS)
+    assert processes_in_cgroups(ids) == [], "container processes left behind"
+    assert cgroups_named(ids) == [], "cgroups left behind"
