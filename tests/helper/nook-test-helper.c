@@ -43,7 +43,7 @@ static int cmd_fds(int argc, char **argv)
         while ((e = readdir(d)) != NULL) {
                 if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
                         continue;
-                char path[64], target[4096];
+                char path[300], target[4096];
                 snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
                 ssize_t n = readlink(path, target, sizeof(target) - 1);
                 target[n > 0 ? n : 0] = '\0';
@@ -173,6 +173,49 @@ static int cmd_monotonic(int argc, char **argv)
         return 0;
 }
 
+static int cmd_boottime(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        struct timespec ts;
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        printf("%lld\n", (long long)ts.tv_sec);
+        return 0;
+}
+
+/* stat PATH: "TYPE MAJOR:MINOR MODE UID:GID" of the path itself (not of a symlink's target). */
+static int cmd_stat(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        struct stat st;
+        if (lstat(argv[1], &st) < 0)
+                return fail("stat");
+        char type = S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : S_ISFIFO(st.st_mode) ? 'p'
+                  : S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : S_ISSOCK(st.st_mode) ? 's' : 'f';
+        printf("%c %u:%u %04o %u:%u\n", type, major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777,
+               st.st_uid, st.st_gid);
+        return 0;
+}
+
+/* escape-chroot DIR PATH: the classic way out of a chroot (chroot into a
+ * subdirectory, climb "..", chroot there); says whether PATH is then visible. */
+static int cmd_escape_chroot(int argc, char **argv)
+{
+        if (argc < 3)
+                return 2;
+        if (mkdir(argv[1], 0700) < 0 && errno != EEXIST)
+                return fail("mkdir");
+        if (chroot(argv[1]) < 0)
+                return fail("chroot");
+        for (int i = 0; i < 64; i++)
+                if (chdir("..") < 0)
+                        return fail("chdir");
+        if (chroot(".") < 0)
+                return fail("chroot");
+        printf("%s\n", access(argv[2], F_OK) == 0 ? "visible" : "hidden");
+        return 0;
+}
+
 static int cmd_isatty(int argc, char **argv)
 {
         (void)argc, (void)argv;
@@ -219,6 +262,9 @@ static const struct {
         { "sethostname", cmd_sethostname },
         { "personality", cmd_personality },
         { "monotonic", cmd_monotonic },
+        { "boottime", cmd_boottime },
+        { "stat", cmd_stat },
+        { "escape-chroot", cmd_escape_chroot },
         { "isatty", cmd_isatty },
         { "wait-signal", cmd_wait_signal },
         { "exit", cmd_exit },

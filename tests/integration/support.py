@@ -1,0 +1,52 @@
+"""Small helpers the integration tests share (fixtures live in conftest.py)."""
+import os
+import subprocess
+import time
+
+
+def wait_for(predicate, timeout=10.0):
+    """Polls a condition the kernel gives no event for (a process or mount state)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def parse_mountinfo(text):
+    """Mount entries of a mountinfo text, keyed by mount point (the last one wins,
+    as the topmost mount is the visible one)."""
+    mounts = {}
+    for line in text.splitlines():
+        left, right = line.split(" - ", 1)
+        fields = left.split()
+        fstype, source, super_options = (right.split() + [""])[:3]
+        mounts[fields[4]] = {
+            "root": fields[3],
+            "options": set(fields[5].split(",")),
+            "optional": fields[6:],
+            "fstype": fstype,
+            "source": source,
+            "super": set(super_options.split(",")),
+        }
+    return mounts
+
+
+def host_ns(kind, pid="self"):
+    """The namespace a process is in, as `kind:[inode]`."""
+    return os.readlink(f"/proc/{pid}/ns/{kind}")
+
+
+def sh_lines(proc):
+    """The stdout lines of a finished CompletedProcess, asserting it succeeded."""
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def mount_tmpfs(path):
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(path)], check=True)
+
+
+def umount(path):
+    subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
