@@ -303,9 +303,17 @@ int rootfs_pivot(int rootfd, bool no_pivot, nook_err *err)
                         return nook_error_errno(err, "chroot");
         } else {
                 /* pivot_root(".", "."): the old root lands on top of the new one and is
-                 * detached at once; slave first so the unmount cannot reach the host. */
+                 * detached at once; slave first so the unmount cannot reach the host.
+                 * "." must name the old root through an fd taken before: after the pivot,
+                 * "." and "/" resolve to the new root, and making *that* tree a slave
+                 * would cut rshared mounts off from their host peers. */
+                _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (oldroot < 0)
+                        return nook_error_errno(err, "open the old root");
                 if (sys_pivot_root(".", ".") < 0)
                         return nook_error_errno(err, "pivot_root");
+                if (fchdir(oldroot) < 0)
+                        return nook_error_errno(err, "chdir to the old root");
                 if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
                         return nook_error_errno(err, "make the old root a slave");
                 if (umount2(".", MNT_DETACH) < 0)
