@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,53 +136,80 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
         return -EAGAIN;
 }
 
-/* Creates the missing components of path one at a time, each inside an
- * already-resolved parent fd, so that no symlink is ever followed out of root. */
+/* Creates the missing components of path inside root, resolving them the way
+ * RESOLVE_IN_ROOT would: a symlink, dangling or not, is followed as if root were
+ * "/" (an absolute target restarts at root, ".." stops at root), and what it
+ * names is created. Each entry is made in a parent fd resolved inside root, by
+ * a single-component call, so nothing is ever created outside it. */
 static int create_missing(int rootfd, const char *path, enum create_kind kind)
 {
-        _cleanup_free_ char *copy = strdup(path);
-        if (copy == NULL)
-                return -ENOMEM;
-        _cleanup_close_ int parent = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
-        if (parent < 0)
-                return parent;
-        char *p = copy;
-        while (*p != '\0') {
-                while (*p == '/')
-                        p++;
-                if (*p == '\0')
-                        break;
-                char *end = strchr(p, '/');
-                bool last = true;
-                if (end != NULL) {
-                        *end = '\0';
-                        last = end[1 + strspn(end + 1, "/")] == '\0';
+        char resolved[PATH_MAX] = ""; /* symlink-free, from root; "" is root itself */
+        char rest[PATH_MAX];         /* what is left to walk */
+        if (strlen(path) >= sizeof(rest))
+                return -ENAMETOOLONG;
+        strcpy(rest, path);
+        for (int links = 0;;) {
+                char *p = rest + strspn(rest, "/");
+                size_t len = strcspn(p, "/");
+                if (len == 0)
+                        return 0;
+                if (len > NAME_MAX)
+                        return -ENAMETOOLONG;
+                char name[NAME_MAX + 1];
+                memcpy(name, p, len);
+                name[len] = '\0';
+                memmove(rest, p + len, strlen(p + len) + 1);
+                bool last = rest[strspn(rest, "/")] == '\0';
+                if (strcmp(name, ".") == 0)
+                        continue;
+                if (strcmp(name, "..") == 0) {
+                        char *slash = strrchr(resolved, '/');
+                        *(slash != NULL ? slash : resolved) = '\0';
+                        continue;
                 }
-                /* copy[0..end) is the prefix that includes this component. */
-                int fd = openat2_in_root(rootfd, copy, O_PATH);
-                if (fd == -ENOENT) {
+                _cleanup_close_ int parent = openat2_in_root(rootfd, resolved[0] != '\0' ? resolved : "/",
+                                                            O_PATH | O_DIRECTORY);
+                if (parent < 0)
+                        return parent;
+                struct stat st;
+                int found = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW);
+                if (found < 0 && errno != ENOENT)
+                        return -errno;
+                if (found == 0 && S_ISLNK(st.st_mode)) {
+                        /* Walk the link's target in place of its name. */
+                        char target[PATH_MAX];
+                        ssize_t n = readlinkat(parent, name, target, sizeof(target));
+                        if (n < 0)
+                                return -errno;
+                        if (++links > 40)
+                                return -ELOOP;
+                        if ((size_t)n + 1 + strlen(rest) + 1 > sizeof(rest))
+                                return -ENAMETOOLONG;
+                        memmove(rest + n + 1, rest, strlen(rest) + 1);
+                        memcpy(rest, target, (size_t)n);
+                        rest[n] = '/';
+                        if (target[0] == '/')
+                                resolved[0] = '\0';
+                        continue;
+                }
+                if (found < 0) {
                         int r;
                         if (last && kind == CREATE_FILE) {
-                                r = openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                                r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
                                 if (r >= 0)
                                         close(r);
                         } else {
-                                r = mkdirat(parent, p, 0755);
+                                r = mkdirat(parent, name, 0755);
                         }
                         if (r < 0 && errno != EEXIST)
                                 return -errno;
-                        fd = openat2_in_root(rootfd, copy, O_PATH);
                 }
-                if (fd < 0)
-                        return fd;
-                close(parent);
-                parent = fd;
-                if (end == NULL)
-                        break;
-                *end = '/';
-                p = end + 1;
+                size_t used = strlen(resolved);
+                if (used + 1 + len + 1 > sizeof(resolved))
+                        return -ENAMETOOLONG;
+                resolved[used] = '/';
+                strcpy(resolved + used + 1, name);
         }
-        return 0;
 }
 
 int open_in_root(int rootfd, const char *path, int flags, enum create_kind kind, nook_err *err)

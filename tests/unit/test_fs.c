@@ -1,0 +1,179 @@
+/* open_in_root: resolving and creating paths inside a directory as if it were "/". */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/error.h"
+#include "util/fs.h"
+
+struct dirs {
+        char base[64];    /* a scratch directory */
+        char root[96];    /* base/root: the "rootfs" */
+        char outside[96]; /* base/outside: must stay empty */
+        int rootfd;
+};
+
+static int setup(void **state)
+{
+        struct dirs *d = calloc(1, sizeof(*d));
+        if (d == NULL)
+                return -1;
+        *state = d;
+        strcpy(d->base, "/tmp/nook-unit-fs-XXXXXX");
+        if (mkdtemp(d->base) == NULL)
+                return -1;
+        snprintf(d->root, sizeof(d->root), "%s/root", d->base);
+        snprintf(d->outside, sizeof(d->outside), "%s/outside", d->base);
+        if (mkdir(d->root, 0755) < 0 || mkdir(d->outside, 0755) < 0)
+                return -1;
+        d->rootfd = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return d->rootfd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+        struct dirs *d = *state;
+        char cmd[128];
+        close(d->rootfd);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->base);
+        int ret = system(cmd);
+        free(d);
+        return ret == 0 ? 0 : -1;
+}
+
+static bool outside_is_empty(const struct dirs *d)
+{
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", d->outside);
+        return system(cmd) == 0;
+}
+
+/* The type of root/rel as lstat sees it from the host: 'd', 'f', 'l', or 0 when absent. */
+static char type_at(const struct dirs *d, const char *rel)
+{
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", d->root, rel);
+        if (lstat(path, &st) < 0)
+                return 0;
+        return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : '?';
+}
+
+static int open_created(const struct dirs *d, const char *path, enum create_kind kind)
+{
+        nook_err err = NULL;
+        int fd = open_in_root(d->rootfd, path, O_PATH, kind, &err);
+        if (fd < 0)
+                nook_error_free(&err);
+        else
+                close(fd);
+        return fd < 0 ? fd : 0;
+}
+
+static void missing_directories_are_created(void **state)
+{
+        struct dirs *d = *state;
+        assert_int_equal(open_created(d, "/a/b/c", CREATE_DIR), 0);
+        assert_int_equal(type_at(d, "a/b/c"), 'd');
+        assert_int_equal(open_created(d, "/a/b/file", CREATE_FILE), 0);
+        assert_int_equal(type_at(d, "a/b/file"), 'f');
+}
+
+static void nothing_is_created_when_asked_not_to(void **state)
+{
+        struct dirs *d = *state;
+        nook_err err = NULL;
+        assert_int_equal(open_in_root(d->rootfd, "/absent", O_PATH, CREATE_NONE, &err), -ENOENT);
+        assert_non_null(strstr(err->msg, "`/absent`"));
+        nook_error_free(&err);
+        assert_int_equal(type_at(d, "absent"), 0);
+}
+
+static void dangling_absolute_symlink_is_created_inside(void **state)
+{
+        struct dirs *d = *state;
+        char link[256];
+        snprintf(link, sizeof(link), "%s/escape", d->root);
+        assert_int_equal(symlink(d->outside, link), 0);
+        assert_int_equal(open_created(d, "/escape/x", CREATE_DIR), 0);
+        char inside[256];
+        snprintf(inside, sizeof(inside), "%s/x", d->outside + 1);
+        assert_int_equal(type_at(d, inside), 'd');
+        assert_true(outside_is_empty(d));
+}
+
+static void dangling_relative_symlink_cannot_climb_out(void **state)
+{
+        struct dirs *d = *state;
+        char link[256], target[256];
+        snprintf(link, sizeof(link), "%s/up", d->root);
+        snprintf(target, sizeof(target), "../../../../../../..%s", d->outside);
+        assert_int_equal(symlink(target, link), 0);
+        assert_int_equal(open_created(d, "/up/file", CREATE_FILE), 0);
+        char inside[256];
+        snprintf(inside, sizeof(inside), "%s/file", d->outside + 1);
+        assert_int_equal(type_at(d, inside), 'f');
+        assert_true(outside_is_empty(d));
+}
+
+static void last_component_symlink_creates_its_target(void **state)
+{
+        struct dirs *d = *state;
+        char link[256];
+        snprintf(link, sizeof(link), "%s/file-link", d->root);
+        assert_int_equal(symlink("/etc/made", link), 0);
+        assert_int_equal(open_created(d, "/file-link", CREATE_FILE), 0);
+        assert_int_equal(type_at(d, "etc/made"), 'f');
+        assert_int_equal(type_at(d, "file-link"), 'l');
+}
+
+static void dot_dot_stops_at_the_root(void **state)
+{
+        struct dirs *d = *state;
+        assert_int_equal(open_created(d, "/../../x/../y", CREATE_DIR), 0);
+        assert_int_equal(type_at(d, "y"), 'd');
+        assert_int_equal(type_at(d, "x"), 'd');
+        assert_true(outside_is_empty(d));
+}
+
+static void symlink_loop_is_refused(void **state)
+{
+        struct dirs *d = *state;
+        char link[256];
+        snprintf(link, sizeof(link), "%s/loop", d->root);
+        assert_int_equal(symlink("/loop/x", link), 0);
+        assert_int_equal(open_created(d, "/loop/y", CREATE_DIR), -ELOOP);
+}
+
+static void file_in_the_way_is_not_a_directory(void **state)
+{
+        struct dirs *d = *state;
+        assert_int_equal(open_created(d, "/plain", CREATE_FILE), 0);
+        assert_int_equal(open_created(d, "/plain/below", CREATE_DIR), -ENOTDIR);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(missing_directories_are_created, setup, teardown),
+                cmocka_unit_test_setup_teardown(nothing_is_created_when_asked_not_to, setup, teardown),
+                cmocka_unit_test_setup_teardown(dangling_absolute_symlink_is_created_inside, setup, teardown),
+                cmocka_unit_test_setup_teardown(dangling_relative_symlink_cannot_climb_out, setup, teardown),
+                cmocka_unit_test_setup_teardown(last_component_symlink_creates_its_target, setup, teardown),
+                cmocka_unit_test_setup_teardown(dot_dot_stops_at_the_root, setup, teardown),
+                cmocka_unit_test_setup_teardown(symlink_loop_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(file_in_the_way_is_not_a_directory, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
