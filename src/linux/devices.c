@@ -52,11 +52,13 @@ static int bind_device(int parent, const char *name, const struct spec_device *d
 static int make_device(int parent, const char *name, const struct spec_device *d, nook_err *err)
 {
         mode_t mode = device_mode(d);
-        if (mknodat(parent, name, mode, makedev(d->major, d->minor)) < 0) {
+        /* A fifo has no numbers (the parser leaves them -1, which glibc refuses as a dev_t). */
+        dev_t dev = S_ISFIFO(mode) ? 0 : makedev(d->major, d->minor);
+        if (mknodat(parent, name, mode, dev) < 0) {
                 if (errno != EEXIST)
                         return nook_error_errno(err, "mknod `%s`", d->path);
                 /* The image already has something there: replace it with the node asked for. */
-                if (unlinkat(parent, name, 0) < 0 || mknodat(parent, name, mode, makedev(d->major, d->minor)) < 0)
+                if (unlinkat(parent, name, 0) < 0 || mknodat(parent, name, mode, dev) < 0)
                         return nook_error_errno(err, "mknod `%s`", d->path);
         }
         /* mknod obeys the umask; the config's mode is exact. */
