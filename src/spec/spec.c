@@ -799,6 +799,17 @@ static int validate_spec(struct parser *p, void *dest)
                 return parse_fail_field(p, "hostname", "needs its own uts namespace");
         if (s->domainname != NULL && s->domainname[0] != '\0' && !has_namespace(s, NS_UTS))
                 return parse_fail_field(p, "domainname", "needs its own uts namespace");
+        if (!has_namespace(s, NS_MOUNT)) {
+                /* Without a mount namespace of its own, these would change the host's mounts. */
+                if (s->mounts.len > 0)
+                        return parse_fail_field(p, "mounts", "need a mount namespace");
+                if (s->root_readonly)
+                        return parse_fail_field(p, "root.readonly", "needs a mount namespace");
+                if (l != NULL && l->masked_paths.len > 0)
+                        return parse_fail_field(p, "linux.maskedPaths", "need a mount namespace");
+                if (l != NULL && l->readonly_paths.len > 0)
+                        return parse_fail_field(p, "linux.readonlyPaths", "need a mount namespace");
+        }
         if (l != NULL && (l->time_monotonic.set || l->time_boottime.set)) {
                 const struct spec_namespace *time = spec_namespace(s, NS_TIME);
                 if (time == NULL || time->path != NULL)
