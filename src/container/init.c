@@ -246,6 +246,12 @@ static int setup_filesystem(struct launch *l, nook_err *err)
                 if (ret == 0 && (chroot(l->rootfs) < 0 || chdir("/") < 0))
                         ret = nook_error_errno(err, "chroot `%s`", l->rootfs);
         }
+        if (ret == 0) {
+                /* A missing cwd is made while "/" is still writable. */
+                _cleanup_close_ int cwd = open_in_root(rootfd, spec->process->cwd, O_PATH | O_DIRECTORY,
+                                                       CREATE_DIR, err);
+                ret = cwd < 0 ? nook_error_wrap(err, "process.cwd") : 0;
+        }
         if (ret == 0 && spec->root_readonly) {
                 ret = rootfs_make_readonly(err);
                 if (ret < 0)

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -216,6 +218,22 @@ static int cmd_escape_chroot(int argc, char **argv)
         return 0;
 }
 
+/* bind-port PORT: binds a TCP socket to the port on 127.0.0.1. */
+static int cmd_bind_port(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])),
+                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        if (fd < 0)
+                return fail("socket");
+        if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+                return fail("bind");
+        close(fd);
+        return ok();
+}
+
 static int cmd_isatty(int argc, char **argv)
 {
         (void)argc, (void)argv;
@@ -265,6 +283,7 @@ static const struct {
         { "boottime", cmd_boottime },
         { "stat", cmd_stat },
         { "escape-chroot", cmd_escape_chroot },
+        { "bind-port", cmd_bind_port },
         { "isatty", cmd_isatty },
         { "wait-signal", cmd_wait_signal },
         { "exit", cmd_exit },
