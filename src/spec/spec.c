@@ -800,9 +800,8 @@ static int validate_spec(struct parser *p, void *dest)
         if (s->domainname != NULL && s->domainname[0] != '\0' && !has_namespace(s, NS_UTS))
                 return parse_fail_field(p, "domainname", "needs its own uts namespace");
         if (!has_namespace(s, NS_MOUNT)) {
-                /* Without a mount namespace of its own, these would change the host's mounts. */
-                if (s->mounts.len > 0)
-                        return parse_fail_field(p, "mounts", "need a mount namespace");
+                /* Without a mount namespace of its own, these would change the host's mounts
+                 * (mounts[] are left out, as runc does). */
                 if (s->root_readonly)
                         return parse_fail_field(p, "root.readonly", "needs a mount namespace");
                 if (l != NULL && l->masked_paths.len > 0)

@@ -93,7 +93,7 @@ def test_masks_apply_to_the_containers_proc_not_the_hosts(bundle):
         assert not [line for line in f if " /proc/kcore " in line]
 
 
-@pytest.mark.parametrize("field", ["linux.maskedPaths", "linux.readonlyPaths", "root.readonly", "mounts"])
+@pytest.mark.parametrize("field", ["linux.maskedPaths", "linux.readonlyPaths", "root.readonly"])
 def test_without_a_mount_namespace_nothing_is_mounted_on_the_host(image_paths, field):
     bundle = image_paths
     bundle.config["linux"]["namespaces"] = [ns for ns in bundle.config["linux"]["namespaces"]
@@ -105,10 +105,8 @@ def test_without_a_mount_namespace_nothing_is_mounted_on_the_host(image_paths, f
         bundle.config["linux"]["maskedPaths"] = ["/etc/secret"]
     elif field == "linux.readonlyPaths":
         bundle.config["linux"]["readonlyPaths"] = ["/data"]
-    elif field == "root.readonly":
-        bundle.config["root"]["readonly"] = True
     else:
-        bundle.config["mounts"] = [{"destination": "/data", "type": "tmpfs", "source": "tmpfs"}]
+        bundle.config["root"]["readonly"] = True
     p = bundle.run()
     assert p.returncode != 0
     assert p.stderr == f"nook: config.json: {field}: need{'s' if field == 'root.readonly' else ''} " \

@@ -107,7 +107,7 @@ static void values_land_in_their_fields(void **state)
                 "\"oomScoreAdj\":100,\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":10,\"hard\":"
                 "18446744073709551615}],\"capabilities\":{\"ambient\":[\"CAP_KILL\"]}},"
                 "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/y\",\"options\":[\"rbind\",\"ro\"]}],"
-                "\"linux\":{\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"time\"}],\"sysctl\":{\"kernel.domainname\":\"d\"},"
+                "\"linux\":{\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"time\"},{\"type\":\"mount\"}],\"sysctl\":{\"kernel.domainname\":\"d\"},"
                 "\"timeOffsets\":{\"monotonic\":{\"secs\":10,\"nanosecs\":5}},\"cgroupsPath\":\"/a/b\","
                 "\"resources\":{\"memory\":{\"limit\":1048576},\"pids\":{\"limit\":-1}},"
                 "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229,\"fileMode\":438}]}}");
@@ -242,6 +242,8 @@ static void cross_field_rules(void **state)
                          "linux.timeOffsets: needs a new time namespace");
         parse_fails_with(MINIMAL_HEAD ",\"rlimits\":[{\"type\":\"RLIMIT_CORE\"},{\"type\":\"RLIMIT_CORE\"}]}}",
                          "process.rlimits: RLIMIT_CORE is given twice");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"maskedPaths\":[\"/x\"]}}",
+                         "linux.maskedPaths: need a mount namespace");
 }
 
 static void process_fragment_parses_alone(void **state)
