@@ -189,11 +189,9 @@ def bundle(tmp_path, nook, rootfs_template, default_config):
 def cgroups_named(ids):
     """Cgroup directories anywhere in the mounted hierarchies named after one of ids."""
     found = []
-    for base in pathlib.Path("/sys/fs/cgroup").iterdir():
-        if not base.is_dir():
-            continue
-        for cid in ids:
-            found += [str(p) for p in base.rglob(cid)] if cid else []
+    # os.walk, not rglob: other runs on the machine remove cgroups while we walk.
+    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
+        found += [os.path.join(top, d) for d in dirs if d in ids]
     return found
 
 
