@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,8 +24,9 @@ int state_check_id(const char *id, nook_err *err)
         size_t len = strlen(id);
         if (len == 0)
                 return nook_error(err, 0, "invalid container id: empty");
-        if (len > 1024)
-                return nook_error(err, 0, "invalid container id: longer than 1024 bytes");
+        /* The id names the state directory and the cgroup directory. */
+        if (len > NAME_MAX)
+                return nook_error(err, 0, "invalid container id: longer than %d bytes", NAME_MAX);
         if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strchr(id, '/') != NULL)
                 return nook_error(err, 0, "invalid container id \"%s\": must not be \".\", \"..\" or contain '/'",
                                   id);
