@@ -8,6 +8,24 @@
 #include "cli/cli.h"
 #include "container/state.h"
 
+/* Errors name the command ("run: ..."), except for nook's global options. */
+#define GLOBAL_COMMAND "nook"
+
+static bool is_global(const char *command)
+{
+        return strcmp(command, GLOBAL_COMMAND) == 0;
+}
+
+static const char *prefix_of(const char *command)
+{
+        return is_global(command) ? "" : command;
+}
+
+static const char *colon_of(const char *command)
+{
+        return is_global(command) ? "" : ": ";
+}
+
 static const struct option *find_long(const struct option *options, size_t n, const char *name, size_t len)
 {
         for (size_t i = 0; i < n; i++)
@@ -33,7 +51,8 @@ static int store(const char *command, const struct option *o, const char *value,
                 else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
                         *(bool *)o->dest = false;
                 else
-                        return nook_error(err, 0, "%s: --%s takes true or false, not \"%s\"", command, o->name, value);
+                        return nook_error(err, 0, "%s%s--%s takes true or false, not \"%s\"", prefix_of(command),
+                                          colon_of(command), o->name, value);
                 return 0;
         case OPTION_STRING:
                 *(const char **)o->dest = value;
@@ -43,7 +62,8 @@ static int store(const char *command, const struct option *o, const char *value,
                 errno = 0;
                 long v = strtol(value, &end, 10);
                 if (*value == '\0' || *end != '\0' || errno != 0 || v < INT_MIN || v > INT_MAX)
-                        return nook_error(err, 0, "%s: --%s takes a number, not \"%s\"", command, o->name, value);
+                        return nook_error(err, 0, "%s%s--%s takes a number, not \"%s\"", prefix_of(command),
+                                          colon_of(command), o->name, value);
                 *(int *)o->dest = (int)v;
                 return 0;
         }
@@ -91,12 +111,14 @@ int options_parse(const char *command, const struct option *options, size_t n, i
                         o = find_short(options, n, arg[1]);
                 }
                 if (o == NULL)
-                        return nook_error(err, 0, "%s: unknown option \"%s\" (see nook %s --help)", command, arg,
-                                          command);
+                        return nook_error(err, 0, "%s%sunknown option \"%s\" (see nook %s%s--help)",
+                                          prefix_of(command), colon_of(command), arg, prefix_of(command),
+                                          is_global(command) ? "" : " ");
                 i++;
                 if (o->kind != OPTION_FLAG && value == NULL) {
                         if (i >= argc)
-                                return nook_error(err, 0, "%s: option --%s needs a value", command, o->name);
+                                return nook_error(err, 0, "%s%soption --%s needs a value", prefix_of(command),
+                                                  colon_of(command), o->name);
                         value = argv[i++];
                 }
                 int ret = store(command, o, value, err);
