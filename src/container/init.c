@@ -90,7 +90,9 @@ static int enter_namespaces(struct launch *l, nook_err *err)
                 return ret;
         /* From now on no process in the container may read our memory or our exe. */
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if (l->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+        /* In a user namespace, new or joined, the set-up runs as its root: the host's
+         * ids may not be mapped there (creating a file would fail with EOVERFLOW). */
+        if (spec_namespace(l->spec, NS_USER) != NULL && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return nook_error_errno(err, "become root in the user namespace (is 0 mapped?)");
         if (has_time_offsets(l->spec)) {
                 ret = write_time_offsets(l->spec->linux, err);

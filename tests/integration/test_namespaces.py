@@ -205,3 +205,34 @@ def test_user_namespace_is_seen_from_the_host(userns_bundle):
     status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
     assert status["Uid"].split()[0] == "100000"
     bundle.delete()
+
+
+@pytest.fixture
+def second_userns_bundle(userns_bundle, nook, rootfs_template, default_config):
+    path = userns_bundle.path.parent / "bundle2"
+    path.mkdir(mode=0o711)
+    shutil.copytree(rootfs_template, path / "rootfs", symlinks=True)
+    subprocess.run(["chown", "-R", "-h", "100000:200000", str(path / "rootfs")], check=True)
+    return Bundle(path, nook, default_config)
+
+
+def test_second_container_joins_the_firsts_user_namespace(userns_bundle, second_userns_bundle):
+    first_bundle, second = userns_bundle, second_userns_bundle
+    add_namespace(first_bundle, "user")
+    first_bundle.args = ["sleep", "30"]
+    first_bundle.create()
+    first = first_bundle.state()["pid"]
+    for ns in second.config["linux"]["namespaces"]:
+        if ns["type"] == "network":
+            ns["path"] = f"/proc/{first}/ns/net"
+    second.config["linux"]["namespaces"].append({"type": "user", "path": f"/proc/{first}/ns/user"})
+    second.config["root"]["readonly"] = False
+    out = sh_lines(second.sh("readlink /proc/self/ns/user; readlink /proc/self/ns/net; cat /proc/self/uid_map; "
+                             "id -u; touch /tmp/made; nook-test-helper stat /tmp/made"))
+    assert out[:2] == [host_ns("user", first), host_ns("net", first)]
+    assert out[2].split() == ["0", "100000", "65536"]
+    assert out[3] == "0"
+    assert out[4].endswith(" 0:0")
+    st = os.stat(second.rootfs / "tmp" / "made")
+    assert (st.st_uid, st.st_gid) == (100000, 200000)
+    first_bundle.delete()
