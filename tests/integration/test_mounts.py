@@ -244,3 +244,11 @@ def test_proc_on_a_symlink_is_refused(bundle, outside):
     p = bundle.run()
     assert p.returncode != 0 and "symlink" in p.stderr and "/proc" in p.stderr
     assert list(outside.iterdir()) == []
+
+
+def test_relative_bind_source_is_relative_to_the_bundle(bundle, tmp_path, monkeypatch):
+    (bundle.path / "volume").mkdir()
+    (bundle.path / "volume" / "in-volume").write_text("")
+    monkeypatch.chdir(tmp_path)
+    add_mount(bundle, "/volume", "volume", options=["rbind"])
+    assert sh_lines(bundle.sh("ls /volume")) == ["in-volume"]
