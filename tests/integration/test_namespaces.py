@@ -119,10 +119,12 @@ def second_bundle(tmp_path, nook, rootfs_template, default_config):
 
 def test_second_container_joins_the_firsts_namespaces_by_path(bundle, second_bundle):
     bundle.config["hostname"] = "first"
+    add_namespace(bundle, "time")
     bundle.args = ["sleep", "30"]
     bundle.create()
     first = bundle.state()["pid"]
-    joined = ("pid", "network", "ipc", "uts")
+    joined = ("pid", "network", "ipc", "uts", "cgroup", "time")
+    second_bundle.config["linux"]["namespaces"].append({"type": "time"})
     for ns in second_bundle.config["linux"]["namespaces"]:
         if ns["type"] in joined:
             ns["path"] = f"/proc/{first}/ns/{PROC_NAMES[ns['type']]}"
