@@ -144,3 +144,13 @@ def test_spec_writes_a_config_that_runs(bundle, tmp_path):
     assert config["ociVersion"].startswith("1.") and config["root"]["path"] == "rootfs"
     again = bundle.nook("spec", "--bundle", out, check=False)
     assert again.returncode != 0 and "config.json" in again.stderr
+
+
+def test_log_file_in_json_holds_an_error_from_inside_the_container(bundle, tmp_path):
+    log = tmp_path / "nook.log"
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(tmp_path / "nope")})
+    bundle.write()
+    p = bundle.nook("--log", log, "--log-format", "json", "run", "--bundle", bundle.path, bundle.id, check=False)
+    assert p.returncode != 0
+    errors = [e for e in read_json_lines(log) if e["level"] == "error"]
+    assert len(errors) == 1 and "mounts[7]" in errors[0]["msg"] and str(tmp_path / "nope") in errors[0]["msg"]

@@ -4,10 +4,11 @@ while reading the config or late, inside the container's init."""
 import json
 import os
 import pathlib
+import subprocess
 
 import pytest
 
-from conftest import cgroups_named, processes_in_cgroups
+from conftest import Nook, cgroups_named, new_id, processes_in_cgroups
 
 
 def assert_failed_cleanly(bundle, p, *needles):
@@ -239,3 +240,28 @@ def test_failure_after_the_first_mounts_unmounts_nothing_on_the_host(bundle, tmp
     bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(tmp_path / "nope")})
     bundle.write()
     assert_failed_cleanly(bundle, run_raw(bundle), "mounts[8]")
+
+
+@pytest.mark.parametrize("command", ["run", "create"])
+def test_late_failure_in_a_joined_pid_namespace(bundle, tmp_path, command):
+    """The init is a grandchild when it joins a pid namespace: it goes too."""
+    first_nook, first_id = Nook(bundle.nook.root + "-other"), new_id()
+    bundle.args = ["sleep", "30"]
+    bundle.write()
+    first_nook("create", "--bundle", bundle.path, first_id, stdin=subprocess.DEVNULL,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, capture_output=False)
+    first = json.loads(first_nook("state", first_id).stdout)["pid"]
+    for ns in bundle.config["linux"]["namespaces"]:
+        if ns["type"] == "pid":
+            ns["path"] = f"/proc/{first}/ns/pid"
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(tmp_path / "nope")})
+    bundle.write()
+    try:
+        assert_failed_cleanly(bundle, run_raw(bundle, command), "mounts[7]")
+        # Nothing of the failed container stays in the first one's pid namespace.
+        pids_in_ns = [p for p in os.listdir("/proc") if p.isdigit() and p != str(first)
+                      and os.path.exists(f"/proc/{p}/ns/pid")
+                      and os.readlink(f"/proc/{p}/ns/pid") == os.readlink(f"/proc/{first}/ns/pid")]
+        assert [p for p in pids_in_ns if open(f"/proc/{p}/stat").read().split()[2] != "Z"] == []
+    finally:
+        first_nook("delete", "--force", first_id, check=False)
