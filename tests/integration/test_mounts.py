@@ -214,14 +214,14 @@ def outside(tmp_path):
 
 
 @pytest.mark.parametrize("link", ["absolute", "relative"])
-@pytest.mark.parametrize("type_", ["tmpfs", "bind"])
+@pytest.mark.parametrize("type_", ["tmpfs", "bind", "mqueue", "cgroup"])
 def test_destination_through_a_symlink_stays_inside_the_rootfs(bundle, source, outside, link, type_):
     target = str(outside) if link == "absolute" else "../" * 12 + str(outside).lstrip("/")
     os.symlink(target, bundle.rootfs / "escape")
     if type_ == "bind":
         add_mount(bundle, "/escape/x", source, options=["bind"])
     else:
-        bundle.config["mounts"].append({"destination": "/escape/x", "type": "tmpfs", "source": "tmpfs"})
+        bundle.config["mounts"].append({"destination": "/escape/x", "type": type_, "source": type_})
     m = mounts_inside(bundle)
     # The mount landed on the path the symlink names, inside the container's root...
     assert f"{outside}/x" in m
