@@ -51,6 +51,10 @@ int rootfs_prepare(const char *rootfs, const char *propagation, int *rootfd, noo
         unsigned long flags = MS_PRIVATE | MS_REC;
         if (propagation != NULL && propagation[0] != '\0')
                 flags = mount_propagation_from_name(propagation);
+        /* An unbindable mount cannot be bound (the rootfs bind below would fail with
+         * EINVAL): private for now, unbindable once pivoted (rootfs_finish_propagation). */
+        if (flags & MS_UNBINDABLE)
+                flags = (flags & ~(unsigned long)MS_UNBINDABLE) | MS_PRIVATE;
         if (mount(NULL, "/", NULL, flags, NULL) < 0)
                 return nook_error_errno(err, "set propagation of `/` to %s",
                                         propagation != NULL ? propagation : "rprivate");

@@ -108,6 +108,14 @@ def test_root_is_a_private_mount_by_default(bundle):
     assert not [f for f in root["optional"] if f.startswith(("shared:", "master:"))]
 
 
+@pytest.mark.parametrize("propagation", ["unbindable", "runbindable"])
+def test_rootfs_propagation_unbindable(bundle, propagation):
+    bundle.config["linux"]["rootfsPropagation"] = propagation
+    m = parse_mountinfo("\n".join(sh_lines(bundle.sh("cat /proc/self/mountinfo"))))
+    assert m["/"]["optional"] == ["unbindable"]
+    assert m["/proc"]["optional"] == (["unbindable"] if propagation == "runbindable" else [])
+
+
 def test_readonly_root_refuses_writes(bundle):
     bundle.config["root"]["readonly"] = True
     p = bundle.sh("touch /made; echo $?; grep ' / ' /proc/self/mountinfo")
