@@ -5,12 +5,14 @@ import os
 import pty
 import select
 import shutil
+import socket
 import subprocess
 import time
 
 import pytest
 
 from conftest import NOOK
+from support import wait_for
 
 SPEC_COMMANDS = {"runc": ["runc", "spec", "--bundle", "."], "crun": ["crun", "spec"]}
 
@@ -68,3 +70,32 @@ def test_config_from_spec_of_another_runtime_runs_unmodified(bundle, runtime):
     assert config["hostname"] in lines
     assert "/dev/pts/0" in lines
     assert bundle.nook.list_ids() == []
+
+
+def test_terminal_through_console_socket_as_engines_do(bundle, tmp_path):
+    """create --console-socket: the pty master arrives over the socket (SCM_RIGHTS),
+    and the shell started by `start` talks through it."""
+    bundle.config["process"]["terminal"] = True
+    bundle.args = ["sh"]
+    path = str(tmp_path / "console.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    try:
+        bundle.create("--console-socket", path)
+        conn, _ = listener.accept()
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+        master = fds[0]
+        try:
+            bundle.start()
+            os.write(master, b"echo via-$((6*7)); tty; exit 5\n")
+            out = read_until(master, None, time.monotonic() + 30).decode(errors="replace")
+        finally:
+            os.close(master)
+    finally:
+        listener.close()
+    lines = [line.strip() for line in out.splitlines()]
+    assert "via-42" in lines and "/dev/pts/0" in lines
+    assert wait_for(lambda: bundle.state()["status"] == "stopped")
+    bundle.delete()
