@@ -265,3 +265,13 @@ def test_late_failure_in_a_joined_pid_namespace(bundle, tmp_path, command):
         assert [p for p in pids_in_ns if open(f"/proc/{p}/stat").read().split()[2] != "Z"] == []
     finally:
         first_nook("delete", "--force", first_id, check=False)
+
+
+@pytest.mark.parametrize("path", ["/proc/self/ns/uts", "/etc/hostname"])
+@pytest.mark.parametrize("command", ["run", "create"])
+def test_namespace_path_of_the_wrong_kind(bundle, path, command):
+    for ns in bundle.config["linux"]["namespaces"]:
+        if ns["type"] == "network":
+            ns["path"] = path
+    bundle.write()
+    assert_failed_cleanly(bundle, run_raw(bundle, command), "network namespace", path)
