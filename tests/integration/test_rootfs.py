@@ -84,8 +84,9 @@ def test_rootfs_propagation_rprivate(bundle, shared_dir):
     assert not container_sees_host_mount(bundle, shared_dir, "rprivate")
 
 
-def test_rootfs_propagation_rslave_receives_host_mounts(bundle, shared_dir):
-    assert container_sees_host_mount(bundle, shared_dir, "rslave")
+@pytest.mark.parametrize("propagation", ["rslave", "slave", "rshared", "shared"])
+def test_rootfs_propagation_slave_and_shared_receive_host_mounts(bundle, shared_dir, propagation):
+    assert container_sees_host_mount(bundle, shared_dir, propagation)
 
 
 def test_rootfs_propagation_rshared_sends_mounts_to_the_host(bundle, shared_dir):
