@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,13 +271,14 @@ int launch_run_hooks(struct launch *l, enum spec_hook_kind kind, enum container_
         return hooks_run(l->spec, kind, json, err);
 }
 
-/* When talking to the child fails, the reason is usually the error it sent before exiting. */
+/* When talking to the child fails, the reason is usually the error it sent
+ * before exiting: take it if it is already queued (never wait for it). */
 static int child_failure(struct launch *l, int ret, nook_err *err)
 {
         struct sync_msg msg;
         nook_err ignored = NULL;
-        int r;
-        while ((r = sync_recv(l->sync_fd, &msg, NULL, &ignored)) == 0)
+        struct pollfd pfd = { .fd = l->sync_fd, .events = POLLIN };
+        while (poll(&pfd, 1, 0) == 1 && sync_recv(l->sync_fd, &msg, NULL, &ignored) == 0)
                 if (msg.type == SYNC_ERROR)
                         return sync_error_from_msg(&msg, err);
         nook_error_free(&ignored);

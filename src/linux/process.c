@@ -39,16 +39,10 @@ int process_set_oom_score_adj(pid_t pid, int value, nook_err *err)
         char path[64], text[16];
         snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
         int len = snprintf(text, sizeof(text), "%d", value);
-        nook_err local = NULL;
-        if (write_file_at(AT_FDCWD, path, text, (size_t)len, &local) == 0)
-                return 0;
-        if (local->code == EACCES || local->code == EPERM) {
-                log_warning("oomScoreAdj %d not applied: %s", value, local->msg);
-                nook_error_free(&local);
-                return 0;
-        }
-        *err = local;
-        return nook_error_ret(local);
+        int ret = write_file_at(AT_FDCWD, path, text, (size_t)len, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "process.oomScoreAdj %d (lowering it needs CAP_SYS_RESOURCE)", value);
+        return 0;
 }
 
 int process_set_personality(int persona, nook_err *err)

@@ -13,7 +13,7 @@
 int process_set_rlimits(const struct spec_process *process, nook_err *err);
 
 /* Writes /proc/<pid>/oom_score_adj of the host's procfs. Lowering it below the
- * caller's needs CAP_SYS_RESOURCE: then it warns and goes on, as runc does. */
+ * caller's needs CAP_SYS_RESOURCE: without it that is an error, as with runc. */
 int process_set_oom_score_adj(pid_t pid, int value, nook_err *err);
 
 /* personality(2), sched_setattr(2), ioprio_set(2) from the config. */

@@ -209,6 +209,21 @@ def test_oom_score_adj_above_the_callers(bundle):
     assert int(open("/proc/self/oom_score_adj").read()) == mine
 
 
+def test_oom_score_adj_below_the_callers_needs_cap_sys_resource(bundle):
+    mine = int(open("/proc/self/oom_score_adj").read())
+    value = max(mine - 500, -1000)
+    bundle.config["process"]["oomScoreAdj"] = value
+    bundle.args = ["cat", "/proc/self/oom_score_adj"]
+    eff = int([l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1], 16)
+    p = bundle.run()
+    if eff & (1 << 24):  # CAP_SYS_RESOURCE: the kernel lets us lower it
+        assert p.returncode == 0 and p.stdout == f"{value}\n"
+    else:
+        assert p.returncode != 0
+        assert "process.oomScoreAdj" in p.stderr and len(p.stderr.splitlines()) == 1
+        assert bundle.nook.list_ids() == []
+
+
 def test_sysctls_are_set_in_the_containers_namespaces(bundle):
     host = {k: open(f"/proc/sys/{k}").read() for k in ("net/ipv4/ip_forward", "kernel/shmmax")}
     bundle.config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789"}
