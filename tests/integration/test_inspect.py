@@ -247,12 +247,12 @@ def test_processes_of_the_container_are_listed(bundle):
     bundle.config["root"]["readonly"] = False
     fifo = bundle.rootfs / "tmp" / "ready"
     os.mkfifo(fifo)
-    pid = start(bundle, ["sh", "-c", "sleep 1000 & echo ready > /tmp/ready; wait"])
+    # The helper says ready once it runs (its exec is done); the shell waits for it.
+    pid = start(bundle, ["sh", "-c", "nook-test-helper wait-signal > /tmp/ready & wait"])
     with open(fifo) as f:
-        assert f.read() == "ready\n"
+        assert f.readline() == "ready\n"
     procs = inspect(bundle)["processes"]
-    assert len(procs) == 2
-    assert [p["name"] for p in procs] == [status_field(p["pid"], "Name") for p in procs]
+    assert sorted(p["name"] for p in procs) == ["nook-test-helpe", "sh"]  # comm keeps 15 characters
     init = next(p for p in procs if p["pid"] == pid)
     child = next(p for p in procs if p["pid"] != pid)
     assert init["containerPid"] == 1 and init["name"] == "sh"
