@@ -57,8 +57,12 @@ static void print_namespaces(FILE *out, json_object *r)
 static void print_processes(FILE *out, json_object *r)
 {
         json_object *list = get(r, "processes");
-        fprintf(out, "\nProcesses (%s)\n  %-9s %-9s %-9s %-8s %-14s %s\n", report_str(r, "processesBy"), "PID",
-                "CPID", "PPID", "THREADS", "STATE", "NAME");
+        const char *by = report_str(r, "processesBy");
+        if (strcmp(by, "init only") == 0)
+                fprintf(out, "\nProcesses (only the init: no pid or mount namespace of its own to tell them by)\n");
+        else
+                fprintf(out, "\nProcesses (those in its %s)\n", by);
+        fprintf(out, "  %-9s %-9s %-9s %-8s %-14s %s\n", "PID", "CPID", "PPID", "THREADS", "STATE", "NAME");
         for (size_t i = 0; i < len(list); i++) {
                 json_object *p = at(list, i);
                 char state[32];
@@ -220,7 +224,7 @@ static void print_privilege(FILE *out, json_object *r)
                 else
                         report_words(out, 12, sets[i], set);
         }
-        fprintf(out, "  %-12s %s\n", "nnp",
+        fprintf(out, "  %-12s %s\n", "no_new_privs",
                 report_is_null(p, "noNewPrivileges") ? "unknown" : report_bool(p, "noNewPrivileges") ? "yes" : "no");
         json_object *s = get(p, "seccomp");
         const char *mode = report_str(s, "mode");
@@ -263,9 +267,13 @@ static void print_cgroup(FILE *out, json_object *r)
         fprintf(out, "  %-16s limit %-12s current %s\n", "pids", value(pids, "limit", false, b1, sizeof(b1)),
                 value(pids, "current", false, b2, sizeof(b2)));
         const char *share = json_object_object_get_ex(cpu, "weight", NULL) ? "weight" : "shares";
-        fprintf(out, "  %-16s quota %-12s period %-8s %s %-6s usage %s ns\n", "cpu",
+        int64_t ns = report_int(cpu, "usageNs", -1);
+        if (ns >= 0)
+                snprintf(b4, sizeof(b4), ns >= 1000000000 ? "%.1f s" : "%.1f ms",
+                         ns >= 1000000000 ? ns / 1e9 : ns / 1e6);
+        fprintf(out, "  %-16s quota %-12s period %-8s %s %-6s usage %s\n", "cpu",
                 value(cpu, "quotaUs", false, b1, sizeof(b1)), value(cpu, "periodUs", false, b2, sizeof(b2)), share,
-                value(cpu, share, false, b3, sizeof(b3)), value(cpu, "usageNs", false, b4, sizeof(b4)));
+                value(cpu, share, false, b3, sizeof(b3)), ns >= 0 ? b4 : "-");
         for (size_t i = 0; i < 2; i++) {
                 json_object *o = i == 0 ? m : pids;
                 if (report_str(o, "limitSetOn") != NULL)
