@@ -216,7 +216,8 @@ static int inspect_users(struct inspect *in, nook_err *err)
         json_object_object_add(o, "rootOnHost", root_mapped ? json_object_new_int64(root_host) : NULL);
         json_object_object_add(o, "uid", id_json(in->init.uid[1], uids, n_uids));
         json_object_object_add(o, "gid", id_json(in->init.gid[1], gids, n_gids));
-        if (root_mapped && root_host == 0 && in->ref_host) {
+        /* The maps are read from nook's user namespace: host uid 0 is host root when that is the initial one. */
+        if (root_mapped && root_host == 0) {
                 bool runs_as_root = in->init.uid[1] == 0;
                 inspect_add_verdict(in, runs_as_root ? VERDICT_WARNING : VERDICT_NOTE,
                                     runs_as_root ? "container root is host root, and the process runs as root"
