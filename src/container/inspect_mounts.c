@@ -102,8 +102,9 @@ static json_object *mounts_json(struct inspect *in, const struct mount_table *mo
         if (receiving > 0) {
                 snprintf(what, sizeof(what), "%zu mount%s receive%s mounts from the host (first: %s)", receiving,
                          receiving == 1 ? "" : "s", receiving == 1 ? "s" : "", first_receiving);
-                inspect_add_verdict(in, VERDICT_NOTE, what,
-                                    "what the host mounts below them appears in the container; nothing goes back");
+                inspect_add_verdict(in, VERDICT_WARNING, what,
+                                    "whatever the host mounts below them later (a disk, a secret) appears in "
+                                    "the container; nothing goes back");
         }
         return list;
 }

@@ -322,3 +322,31 @@ def test_text_report_matches_the_golden_sample(bundle, tmp_path):
     if os.environ.get("NOOK_UPDATE_GOLDEN"):
         golden.write_text(masked)
     assert masked == golden.read_text()
+
+
+def test_mount_receiving_from_a_host_mount_is_reported(bundle, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (bundle.rootfs / "mnt").mkdir(exist_ok=True)
+    subprocess.run(["mount", "--bind", "--make-shared", str(shared), str(shared)], check=True)
+    try:
+        bundle.config["linux"]["rootfsPropagation"] = "rshared"
+        bundle.config["mounts"].append({"destination": "/mnt", "type": "bind", "source": str(shared),
+                                        "options": ["rbind"]})
+        pid = start(bundle)
+        # What the host mounts there now shows up inside: the kernel propagates it.
+        subprocess.run(["mount", "-t", "tmpfs", "late", str(shared)], check=True)
+        assert any(line.split()[4] == "/mnt" and " - tmpfs late " in line
+                   for line in pathlib.Path(f"/proc/{pid}/mountinfo").read_text().splitlines())
+        r = inspect(bundle)
+        mnt = [m for m in r["mounts"] if m["mountpoint"] == "/mnt"]
+        assert [m["hostPeer"] for m in mnt] == ["receives", "receives"]
+        host_groups = {int(tag.split(":")[1]) for line in open("/proc/self/mountinfo")
+                       for tag in line.split(" - ")[0].split()[6:] if tag.startswith("shared:")}
+        assert all(int(m["propagation"].split("master:")[1]) in host_groups for m in mnt)
+        assert any(v.startswith("2 mounts receive mounts from the host (first: /mnt)")
+                   for v in verdict(r, "warning"))
+    finally:
+        bundle.delete("--force", check=False)
+        while str(shared) in mountinfo("self"):  # the late tmpfs, then the shared bind
+            subprocess.run(["umount", str(shared)], check=True)
