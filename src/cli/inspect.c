@@ -317,6 +317,21 @@ static void print_text(FILE *out, json_object *r)
         print_verdict(out, r);
 }
 
+/* The text goes through a buffer so that nothing the container chose reaches the terminal raw. */
+static int print_clean(json_object *report, nook_err *err)
+{
+        char *text = NULL;
+        size_t size = 0;
+        FILE *mem = open_memstream(&text, &size);
+        if (mem == NULL)
+                return nook_error_errno(err, "buffer the report");
+        print_text(mem, report);
+        fclose(mem);
+        report_emit_clean(stdout, text, size);
+        free(text);
+        return 0;
+}
+
 int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
 {
         (void)exit_code;
@@ -339,7 +354,7 @@ int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit
                 if (json)
                         report_print_json(stdout, report);
                 else
-                        print_text(stdout, report);
+                        ret = print_clean(report, err);
         }
         json_object_put(report);
         free(root);

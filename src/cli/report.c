@@ -95,6 +95,14 @@ const char *report_bytes(int64_t bytes, char *buf, size_t size)
         return buf;
 }
 
+void report_emit_clean(FILE *out, const char *text, size_t len)
+{
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)text[i];
+                fputc((c < 0x20 && c != '\n') || c == 0x7f ? '?' : c, out);
+        }
+}
+
 int report_format(const char *format, bool *json, nook_err *err)
 {
         *json = format != NULL && strcmp(format, "json") == 0;

@@ -29,6 +29,10 @@ void report_words(FILE *out, int label_width, const char *label, json_object *ar
 /* Bytes as "12.5 MiB"; into buf. */
 const char *report_bytes(int64_t bytes, char *buf, size_t size);
 
+/* Writes text with every control character but newline shown as '?': names,
+ * mount points and paths come from the container and must not drive the terminal. */
+void report_emit_clean(FILE *out, const char *text, size_t len);
+
 /* Parses --format: text (default) or json. */
 int report_format(const char *format, bool *json, nook_err *err);
 

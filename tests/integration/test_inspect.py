@@ -350,3 +350,15 @@ def test_mount_receiving_from_a_host_mount_is_reported(bundle, tmp_path):
         bundle.delete("--force", check=False)
         while str(shared) in mountinfo("self"):  # the late tmpfs, then the shared bind
             subprocess.run(["umount", str(shared)], check=True)
+
+
+def test_text_output_never_carries_control_characters(bundle):
+    """A process name is the container's to choose; it must not drive the terminal."""
+    name = "\x1b[2Jevil"
+    os.symlink("nook-test-helper", bundle.rootfs / "bin" / name)
+    pid = start(bundle, [name, "wait-signal"])
+    assert status_field(pid, "Name") == name
+    assert by_key(inspect(bundle)["processes"], "pid")[pid]["name"] == name
+    text = bundle.nook("inspect", bundle.id).stdout
+    assert "\x1b" not in text
+    assert "?[2Jevil" in text
