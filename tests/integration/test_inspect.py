@@ -324,13 +324,17 @@ def test_text_report_matches_the_golden_sample(bundle, tmp_path):
     assert masked == golden.read_text()
 
 
-def test_mount_receiving_from_a_host_mount_is_reported(bundle, tmp_path):
+@pytest.mark.parametrize("propagation,peer,severity,what", [
+    ("rshared", "shared", "serious", "in the same peer group as a host mount"),
+    ("rslave", "receives", "warning", "receive mounts from the host"),
+])
+def test_mount_propagating_with_the_host_is_reported(bundle, tmp_path, propagation, peer, severity, what):
     shared = tmp_path / "shared"
     shared.mkdir()
     (bundle.rootfs / "mnt").mkdir(exist_ok=True)
     subprocess.run(["mount", "--bind", "--make-shared", str(shared), str(shared)], check=True)
     try:
-        bundle.config["linux"]["rootfsPropagation"] = "rshared"
+        bundle.config["linux"]["rootfsPropagation"] = propagation
         bundle.config["mounts"].append({"destination": "/mnt", "type": "bind", "source": str(shared),
                                         "options": ["rbind"]})
         pid = start(bundle)
@@ -340,12 +344,12 @@ def test_mount_receiving_from_a_host_mount_is_reported(bundle, tmp_path):
                    for line in pathlib.Path(f"/proc/{pid}/mountinfo").read_text().splitlines())
         r = inspect(bundle)
         mnt = [m for m in r["mounts"] if m["mountpoint"] == "/mnt"]
-        assert [m["hostPeer"] for m in mnt] == ["receives", "receives"]
+        assert [m["hostPeer"] for m in mnt] == [peer, peer]
         host_groups = {int(tag.split(":")[1]) for line in open("/proc/self/mountinfo")
                        for tag in line.split(" - ")[0].split()[6:] if tag.startswith("shared:")}
-        assert all(int(m["propagation"].split("master:")[1]) in host_groups for m in mnt)
-        assert any(v.startswith("2 mounts receive mounts from the host (first: /mnt)")
-                   for v in verdict(r, "warning"))
+        tag = "shared:" if peer == "shared" else "master:"
+        assert all(int(m["propagation"].split(tag)[1].split()[0]) in host_groups for m in mnt)
+        assert any(v.startswith(f"2 mounts {what} (first: /mnt)") for v in verdict(r, severity)), verdict(r)
     finally:
         bundle.delete("--force", check=False)
         while str(shared) in mountinfo("self"):  # the late tmpfs, then the shared bind
