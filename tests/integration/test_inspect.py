@@ -4,6 +4,17 @@ Each test makes the kernel state differ (a namespace shared with the host, a
 capability more, a path left unmasked, a mask removed after start, a user
 namespace, a cgroup limit written by hand) and checks the report against the
 kernel, read independently from the host (/proc/<pid>/…, nsenter).
+
+Two scenarios belong here once rootless and engine support land:
+- rootless: an ordinary user runs `nook --root $XDG_RUNTIME_DIR/nook inspect`;
+  expect reference.kind == "caller" (pid 1 and kthreadd are unreadable),
+  users.rootOnHost == the user's uid (or its first subuid with newuidmap),
+  lockedMounts.checked (the probe joins a user namespace the caller owns),
+  cgroup.own false and the "no cgroup of its own" warning without delegation.
+- podman: `podman --runtime build/nook run -d …`, then `nook --root <podman's
+  runtime root> inspect ID`: the init's ppid is conmon, cgroup paths sit under
+  podman's parent, and with --cgroups=disabled cgroup.paths[].sharedWithPid
+  names conmon.
 """
 import json
 import os
