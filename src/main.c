@@ -22,6 +22,8 @@ static const struct command commands[] = {
         { "state", cmd_state, "print the OCI state of a container" },
         { "list", cmd_list, "list containers" },
         { "spec", cmd_spec, "write a default config.json" },
+        { "inspect", cmd_inspect, "show how isolated a running container really is" },
+        { "check", cmd_check, "show what this host gives containers" },
 };
 
 static void usage(FILE *out)

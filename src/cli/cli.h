@@ -79,5 +79,7 @@ int cmd_delete(const struct global_options *g, int argc, char **argv, int *exit_
 int cmd_state(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_list(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "util/error.h"
 
+struct json_object;
+
 struct create_options {
         const char *root; /* state root */
         const char *id;
@@ -40,5 +42,12 @@ int container_print_state(const char *root, const char *id, nook_err *err);
 
 /* Prints every container under root (table: ID PID STATUS BUNDLE CREATED OWNER; or JSON; or ids only). */
 int container_print_list(const char *root, const char *format, bool quiet, nook_err *err);
+
+/* What the kernel gave a live container, read from its processes, mounts and
+ * cgroups: the report `nook inspect` prints (its JSON form is in the README). */
+int container_inspect(const char *root, const char *id, struct json_object **report, nook_err *err);
+
+/* What this host gives containers: the report `nook check` prints. */
+int container_check_host(struct json_object **report, nook_err *err);
 
 #endif

@@ -4,6 +4,7 @@
  * Each command prints one line and exits 0, or prints the errno name and exits 1. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -258,6 +259,21 @@ static int cmd_wait_signal(int argc, char **argv)
         return 0;
 }
 
+static int run_command(int argc, char **argv);
+
+/* unshare-mount COMMAND …: runs a command in a private copy of the mount
+ * namespace, so what it unmounts or remounts changes nothing outside. */
+static int cmd_unshare_mount(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (unshare(CLONE_NEWNS) < 0)
+                return fail("unshare");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return fail("make-private");
+        return run_command(argc - 1, argv + 1);
+}
+
 static int cmd_exit(int argc, char **argv)
 {
         return argc > 1 ? atoi(argv[1]) : 0;
@@ -286,8 +302,18 @@ static const struct {
         { "bind-port", cmd_bind_port },
         { "isatty", cmd_isatty },
         { "wait-signal", cmd_wait_signal },
+        { "unshare-mount", cmd_unshare_mount },
         { "exit", cmd_exit },
 };
+
+static int run_command(int argc, char **argv)
+{
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(commands[i].name, argv[0]) == 0)
+                        return commands[i].run(argc, argv);
+        fprintf(stderr, "nook-test-helper: unknown command %s\n", argv[0]);
+        return 2;
+}
 
 int main(int argc, char **argv)
 {
@@ -295,9 +321,5 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: nook-test-helper COMMAND [ARGS]\n");
                 return 2;
         }
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                if (strcmp(commands[i].name, argv[1]) == 0)
-                        return commands[i].run(argc - 1, argv + 1);
-        fprintf(stderr, "nook-test-helper: unknown command %s\n", argv[1]);
-        return 2;
+        return run_command(argc - 1, argv + 1);
 }
