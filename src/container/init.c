@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,13 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "container/launch.h"
+#include "container/process_setup.h"
 #include "container/sync.h"
-#include "linux/caps.h"
 #include "linux/devices.h"
 #include "linux/masked.h"
 #include "linux/process.h"
@@ -287,82 +285,6 @@ static int setup_terminal(struct launch *l, nook_err *err)
         return ret;
 }
 
-static int set_process_attributes(struct launch *l, nook_err *err)
-{
-        const struct spec *spec = l->spec;
-        const struct spec_process *process = spec->process;
-        if (spec->linux != NULL && spec->linux->has_personality) {
-                int ret = process_set_personality(spec->linux->personality, err);
-                if (ret < 0)
-                        return ret;
-        }
-        if (process->has_scheduler) {
-                int ret = process_set_scheduler(&process->scheduler, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "process.scheduler");
-        }
-        if (process->has_io_priority) {
-                int ret = process_set_io_priority(&process->io_priority, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "process.ioPriority");
-        }
-        umask(process->user.umask.set ? (mode_t)process->user.umask.value : 0022);
-        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int cwd = open_in_root(root, process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
-        if (cwd < 0)
-                return nook_error_wrap(err, "process.cwd");
-        if (fchdir(cwd) < 0)
-                return nook_error_errno(err, "process.cwd: chdir `%s`", process->cwd);
-        return 0;
-}
-
-/* Switches to the config's user, keeping the permitted capabilities for the
- * stub's final capset (and, meanwhile, the exe swap and seccomp). */
-static int become_user(struct launch *l, struct spec_capabilities *caps, nook_err *err)
-{
-        const struct spec_process *process = l->spec->process;
-        const struct spec_user *user = &process->user;
-        if (process->has_capabilities) {
-                *caps = process->capabilities;
-                caps_clamp(caps, caps_bounding());
-                int ret = caps_drop_bounding(caps->bounding, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "process.capabilities");
-        }
-        gid_t *groups = (gid_t *)user->additional_gids.items;
-        if (setgroups(user->additional_gids.len, groups) < 0 && (user->additional_gids.len > 0 || errno != EPERM))
-                return nook_error_errno(err, "process.user.additionalGids: setgroups");
-        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-                return nook_error_errno(err, "keep capabilities");
-        if (setresgid(user->gid, user->gid, user->gid) < 0)
-                return nook_error_errno(err, "process.user.gid: set gid %u", user->gid);
-        if (setresuid(user->uid, user->uid, user->uid) < 0)
-                return nook_error_errno(err, "process.user.uid: set uid %u", user->uid);
-        return 0;
-}
-
-/* Everything above fd 2 and the preserved ones is closed at exec (CVE-2024-21626
- * leaked a host directory fd into the container). */
-static int close_fds_on_exec(int preserve, nook_err *err)
-{
-        for (int fd = 3; fd < 3 + preserve; fd++)
-                if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
-                        return nook_error_errno(err, "--preserve-fds: fd %d", fd);
-        if (sys_close_range((unsigned)(3 + preserve), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                return nook_error_errno(err, "close_range");
-        return 0;
-}
-
-static void reset_signals(void)
-{
-        sigset_t all;
-        sigfillset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        struct sigaction dfl = { .sa_handler = SIG_DFL };
-        for (int sig = 1; sig < NSIG; sig++)
-                sigaction(sig, &dfl, NULL);
-}
-
 static int init_run(struct launch *l, nook_err *err)
 {
         const struct spec *spec = l->spec;
@@ -397,51 +319,23 @@ static int init_run(struct launch *l, nook_err *err)
         if (ret == 0)
                 ret = setup_terminal(l, err);
         if (ret == 0)
-                ret = set_process_attributes(l, err);
+                ret = process_setup_attributes(spec->linux, process, err);
         if (ret < 0)
                 return ret;
 
-        struct spec_capabilities caps;
-        ret = become_user(l, &caps, err);
-        if (ret < 0)
-                return ret;
-        _cleanup_free_ char *path = NULL;
-        ret = process_find_executable(process->args.items[0], &process->env, &path, err);
-        if (ret < 0)
-                return ret;
-        /* The stub needs CAP_SYS_ADMIN for the exe swap (and seccomp without no_new_privs). */
-        ret = caps_raise_all(err);
-        if (ret == 0)
-                ret = close_fds_on_exec(l->opts->preserve_fds, err);
-        if (ret < 0)
-                return ret;
-
-        struct stub_message ready, error, fork_report;
-        sync_stub_messages(path, &ready, &error, &fork_report);
-        struct stub_request req = {
+        struct process_final final = {
+                .process = process,
                 .exe = l->protect_exe ? &exe : NULL,
-                .caps = process->has_capabilities ? &caps : NULL,
-                .no_new_privs = process->no_new_privileges,
+                .ctty_fd = -1,
                 .filter = l->seccomp_filter,
                 .filter_len = l->seccomp_len,
                 .seccomp_flags = l->seccomp_flags,
                 .sync_fd = l->child_sync_fd,
                 .wait_fd = l->mode == LAUNCH_CREATE ? l->start_fd : l->child_sync_fd,
                 .wait_accept = l->mode == LAUNCH_CREATE,
-                .ready = &ready,
-                .error = &error,
-                .path = path,
-                .argv = process->args.items,
-                .argc = process->args.len,
-                .envp = process->env.items,
-                .envc = process->env.len,
+                .preserve_fds = l->opts->preserve_fds,
         };
-        struct stub_plan *plan;
-        ret = stub_build(&req, &plan, err);
-        if (ret < 0)
-                return ret;
-        reset_signals();
-        stub_run(plan);
+        return process_finish(&final, err);
 }
 
 void init_main(struct launch *l)

@@ -26,6 +26,7 @@ extern const char __start_nook_stub[], __stop_nook_stub[];
 static const char *const stage_names[STUB_STAGE_COUNT] = {
         [STUB_STAGE_EXE] = "replace /proc/self/exe",
         [STUB_STAGE_FORK] = "fork the container process",
+        [STUB_STAGE_TERMINAL] = "set the controlling terminal",
         [STUB_STAGE_CAPS] = "set capabilities",
         [STUB_STAGE_AMBIENT] = "raise ambient capabilities",
         [STUB_STAGE_NO_NEW_PRIVS] = "set no_new_privs",
@@ -197,6 +198,7 @@ int stub_build(const struct stub_request *req, struct stub_plan **out, nook_err 
         p->fork_child = req->fork_child;
         if (req->fork_report != NULL)
                 p->fork_report = *req->fork_report;
+        p->ctty_fd = req->ctty_fd;
         if (req->caps != NULL) {
                 p->set_caps = 1;
                 caps_to_capset(req->caps, &p->cap_header, p->cap_data);

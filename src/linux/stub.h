@@ -6,8 +6,8 @@
  * relocations) copied into an anonymous mapping. From there it unmaps nook's
  * own segments, points /proc/self/exe at an empty sealed memfd with
  * prctl(PR_SET_MM_MAP) — the kernel refuses while the old binary is mapped —
- * then, with raw system calls only: forks into a pid namespace (exec), sets
- * the final capabilities, no_new_privs and seccomp (last), reports ready,
+ * then, with raw system calls only: forks into a pid namespace (exec), takes
+ * its controlling terminal (exec -t), sets the final capabilities, no_new_privs and seccomp (last), reports ready,
  * waits for start and calls execve. Everything it touches lives in one
  * anonymous arena built by stub_build(). */
 #ifndef NOOK_LINUX_STUB_H
@@ -29,6 +29,7 @@
 enum stub_stage {
         STUB_STAGE_EXE,
         STUB_STAGE_FORK,
+        STUB_STAGE_TERMINAL,
         STUB_STAGE_CAPS,
         STUB_STAGE_AMBIENT,
         STUB_STAGE_NO_NEW_PRIVS,
@@ -63,6 +64,11 @@ struct stub_plan {
         /* Forking the visible process (exec): the parent reports the child's pid and exits. */
         int fork_child;
         struct stub_message fork_report;
+
+        /* A pty slave that becomes the controlling terminal and stdio (-1: none). Done by the
+         * process that execs, which must lead its own session: the terminal of a session
+         * is taken away when its leader exits. */
+        int ctty_fd;
 
         /* Credentials. */
         int set_caps;
@@ -108,6 +114,7 @@ int stub_exe_capture(struct stub_exe *exe, nook_err *err);
 struct stub_request {
         const struct stub_exe *exe; /* NULL: leave the exe link alone */
         bool fork_child;
+        int ctty_fd; /* -1: none */
         const struct spec_capabilities *caps; /* NULL: leave capabilities alone */
         bool no_new_privs;
         const struct sock_filter *filter; /* NULL: no seccomp */

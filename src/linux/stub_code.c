@@ -4,6 +4,7 @@
  * stack protector, no jump tables, no calls to anything; the build fails if
  * its section holds a relocation. It runs from an anonymous copy after nook's
  * own mappings are gone, so it may touch nothing but *plan and its stack. */
+#include <asm/ioctls.h>
 #include <asm/unistd.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
@@ -171,6 +172,19 @@ STUB_TEXT void stub_main(struct stub_plan *p)
                         send_message(report, &p->fork_report, 0, (uint32_t)r);
                         stub_exit(0);
                 }
+        }
+
+        if (p->ctty_fd >= 0) {
+                r = SYS0(__NR_setsid);
+                if (r >= 0)
+                        r = SYS3(__NR_ioctl, p->ctty_fd, TIOCSCTTY, 0);
+                for (int fd = 0; r >= 0 && fd < 3; fd++)
+                        if (fd != p->ctty_fd)
+                                r = SYS3(__NR_dup3, p->ctty_fd, fd, 0);
+                if (r < 0)
+                        fail(p, report, STUB_STAGE_TERMINAL, r);
+                if (p->ctty_fd > 2)
+                        SYS1(__NR_close, p->ctty_fd);
         }
 
         if (p->seccomp && !p->no_new_privs) {

@@ -1,0 +1,146 @@
+/* The steps an init and an exec'd process share, from their attributes to the
+ * stub (see process_setup.h). The order matters: the user is switched with
+ * PR_SET_KEEPCAPS so that the stub still holds CAP_SYS_ADMIN for the exe swap
+ * (and seccomp without no_new_privs); its final capset drops the rest. */
+#define _GNU_SOURCE
+#include "container/process_setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container/sync.h"
+#include "linux/caps.h"
+#include "linux/process.h"
+#include "linux/syscalls.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+int process_setup_attributes(const struct spec_linux *linux_, const struct spec_process *process, nook_err *err)
+{
+        if (linux_ != NULL && linux_->has_personality) {
+                int ret = process_set_personality(linux_->personality, err);
+                if (ret < 0)
+                        return ret;
+        }
+        if (process->has_scheduler) {
+                int ret = process_set_scheduler(&process->scheduler, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "process.scheduler");
+        }
+        if (process->has_io_priority) {
+                int ret = process_set_io_priority(&process->io_priority, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "process.ioPriority");
+        }
+        umask(process->user.umask.set ? (mode_t)process->user.umask.value : 0022);
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int cwd = open_in_root(root, process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
+        if (cwd < 0)
+                return nook_error_wrap(err, "process.cwd");
+        if (fchdir(cwd) < 0)
+                return nook_error_errno(err, "process.cwd: chdir `%s`", process->cwd);
+        return 0;
+}
+
+/* Switches to the process's user, keeping the permitted capabilities for the
+ * stub's final capset (and, meanwhile, the exe swap and seccomp). */
+static int become_user(const struct spec_process *process, struct spec_capabilities *caps, nook_err *err)
+{
+        const struct spec_user *user = &process->user;
+        if (process->has_capabilities) {
+                *caps = process->capabilities;
+                caps_clamp(caps, caps_bounding());
+                int ret = caps_drop_bounding(caps->bounding, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "process.capabilities");
+        }
+        gid_t *groups = (gid_t *)user->additional_gids.items;
+        if (setgroups(user->additional_gids.len, groups) < 0 && (user->additional_gids.len > 0 || errno != EPERM))
+                return nook_error_errno(err, "process.user.additionalGids: setgroups");
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return nook_error_errno(err, "keep capabilities");
+        if (setresgid(user->gid, user->gid, user->gid) < 0)
+                return nook_error_errno(err, "process.user.gid: set gid %u", user->gid);
+        if (setresuid(user->uid, user->uid, user->uid) < 0)
+                return nook_error_errno(err, "process.user.uid: set uid %u", user->uid);
+        /* A change of euid resets "dumpable" to fs.suid_dumpable: keep nook unreadable whatever that is. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        return 0;
+}
+
+/* Everything above fd 2 and the preserved ones is closed at exec (CVE-2024-21626
+ * leaked a host directory fd into the container). */
+static int close_fds_on_exec(int preserve, nook_err *err)
+{
+        for (int fd = 3; fd < 3 + preserve; fd++)
+                if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
+                        return nook_error_errno(err, "--preserve-fds: fd %d", fd);
+        if (sys_close_range((unsigned)(3 + preserve), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return nook_error_errno(err, "close_range");
+        return 0;
+}
+
+static void reset_signals(void)
+{
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        for (int sig = 1; sig < NSIG; sig++)
+                sigaction(sig, &dfl, NULL);
+}
+
+int process_finish(const struct process_final *f, nook_err *err)
+{
+        const struct spec_process *process = f->process;
+        struct spec_capabilities caps;
+        int ret = become_user(process, &caps, err);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *path = NULL;
+        ret = process_find_executable(f->path != NULL ? f->path : process->args.items[0], &process->env, &path,
+                                      err);
+        if (ret < 0)
+                return ret;
+        /* The stub needs CAP_SYS_ADMIN for the exe swap (and seccomp without no_new_privs). */
+        ret = caps_raise_all(err);
+        if (ret == 0)
+                ret = close_fds_on_exec(f->preserve_fds, err);
+        if (ret < 0)
+                return ret;
+
+        struct stub_message ready, error, fork_report;
+        sync_stub_messages(path, &ready, &error, &fork_report);
+        struct stub_request req = {
+                .exe = f->exe,
+                .fork_child = f->fork_child,
+                .ctty_fd = f->ctty_fd,
+                .caps = process->has_capabilities ? &caps : NULL,
+                .no_new_privs = process->no_new_privileges,
+                .filter = f->filter,
+                .filter_len = f->filter_len,
+                .seccomp_flags = f->seccomp_flags,
+                .sync_fd = f->sync_fd,
+                .wait_fd = f->wait_fd,
+                .wait_accept = f->wait_accept,
+                .ready = &ready,
+                .error = &error,
+                .fork_report = &fork_report,
+                .path = path,
+                .argv = process->args.items,
+                .argc = process->args.len,
+                .envp = process->env.items,
+                .envc = process->env.len,
+        };
+        struct stub_plan *plan;
+        ret = stub_build(&req, &plan, err);
+        if (ret < 0)
+                return ret;
+        reset_signals();
+        stub_run(plan);
+}
