@@ -17,6 +17,7 @@ static const struct command commands[] = {
         { "create", cmd_create, "create a container from a bundle" },
         { "start", cmd_start, "run the program of a created container" },
         { "run", cmd_run, "create and start a container" },
+        { "exec", cmd_exec, "run a new process in a running container" },
         { "kill", cmd_kill, "send a signal to a container" },
         { "delete", cmd_delete, "delete a container" },
         { "state", cmd_state, "print the OCI state of a container" },

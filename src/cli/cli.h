@@ -78,6 +78,7 @@ int cmd_kill(const struct global_options *g, int argc, char **argv, int *exit_co
 int cmd_delete(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_state(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_list(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_exec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);

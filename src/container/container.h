@@ -3,6 +3,7 @@
 #define NOOK_CONTAINER_CONTAINER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -30,6 +31,36 @@ int container_start(const char *root, const char *id, nook_err *err);
  * program's exit code (128+signal when killed) in *exit_code, then deletes the
  * container unless keep. */
 int container_run(const struct create_options *opts, bool detach, bool keep, int *exit_code, nook_err *err);
+
+struct exec_options {
+        const char *root;
+        const char *id;
+        const char *process_file; /* --process: the process JSON; else the container's, changed as below */
+        char *const *args;        /* the command (replaces the process's args when given) */
+        size_t n_args;
+        bool tty;
+        const char *console_socket;
+        bool detach;
+        const char *pid_file;
+        const char *cwd;
+        const char *const *env; /* KEY=VALUE, replacing KEY */
+        size_t n_env;
+        const char *user; /* UID[:GID] */
+        const char *const *additional_gids;
+        size_t n_additional_gids;
+        const char *const *caps; /* added to the bounding, effective and permitted sets */
+        size_t n_caps;
+        bool no_new_privs;
+        int preserve_fds;
+        const char *process_label;
+        const char *apparmor;
+        const char *const *cgroups; /* "[controller[,controller]:]path" below the container's cgroup */
+        size_t n_cgroups;
+};
+
+/* Runs a new process in a running container; in the foreground, returns its
+ * exit code (128+signal when killed) in *exit_code. */
+int container_exec(const struct exec_options *opts, int *exit_code, nook_err *err);
 
 /* Sends sig to the init, or (all) to every process of the container's cgroup. */
 int container_kill(const char *root, const char *id, int sig, bool all, nook_err *err);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "container/hooks.h"
+#include "container/spawn.h"
 #include "container/sync.h"
 #include "linux/process.h"
 #include "linux/syscalls.h"
@@ -171,19 +172,6 @@ static int listen_start_socket(const char *dir, nook_err *err)
         return steal_fd(&sock);
 }
 
-/* Keeps nook's own fds clear of 3..3+preserve_fds, which the container inherits. */
-static int move_above(int *fd, int min, nook_err *err)
-{
-        if (*fd < 0 || *fd >= min)
-                return 0;
-        int moved = fcntl(*fd, F_DUPFD_CLOEXEC, min);
-        if (moved < 0)
-                return nook_error_errno(err, "move fd %d", *fd);
-        close(*fd);
-        *fd = moved;
-        return 0;
-}
-
 static int open_channels(struct launch *l, nook_err *err)
 {
         int sv[2];
@@ -204,40 +192,47 @@ static int open_channels(struct launch *l, nook_err *err)
         int min = 3 + l->opts->preserve_fds;
         int *fds[] = { &l->sync_fd, &l->child_sync_fd, &l->start_fd, &l->console_fd };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-                int ret = move_above(fds[i], min, err);
+                int ret = fd_move_above(fds[i], min, err);
                 if (ret < 0)
                         return ret;
         }
         for (int t = 0; t < NS_TYPE_COUNT; t++) {
-                int ret = move_above(&l->ns_fds[t], min, err);
+                int ret = fd_move_above(&l->ns_fds[t], min, err);
                 if (ret < 0)
                         return ret;
         }
         return 0;
 }
 
-static int clone_init(struct launch *l, nook_err *err)
+long launch_clone(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup)
 {
-        int v2_fd = l->state.cgroup != NULL ? l->state.cgroup->v2_fd : -1;
         struct clone_args args = {
-                .flags = CLONE_PIDFD | (l->joins_paths ? 0 : l->new_ns_flags),
-                .pidfd = (uint64_t)(uintptr_t)&l->pidfd,
+                .flags = flags | CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)pidfd,
                 .exit_signal = SIGCHLD,
         };
-        bool into_cgroup = v2_fd >= 0;
-        if (into_cgroup) {
+        *into_cgroup = cgroup_fd >= 0;
+        if (*into_cgroup) {
                 args.flags |= CLONE_INTO_CGROUP;
-                args.cgroup = (uint64_t)v2_fd;
+                args.cgroup = (uint64_t)cgroup_fd;
         }
         long pid = sys_clone3(&args);
-        if (pid < 0 && into_cgroup) {
+        if (pid < 0 && *into_cgroup) {
                 /* A cgroup2 directory can refuse direct entry (controllers it cannot host);
                  * fall back to writing cgroup.procs, which reports the real reason. */
                 args.flags &= ~CLONE_INTO_CGROUP;
                 args.cgroup = 0;
-                into_cgroup = false;
+                *into_cgroup = false;
                 pid = sys_clone3(&args);
         }
+        return pid;
+}
+
+static int clone_init(struct launch *l, nook_err *err)
+{
+        int v2_fd = l->state.cgroup != NULL ? l->state.cgroup->v2_fd : -1;
+        bool into_cgroup;
+        long pid = launch_clone(l->joins_paths ? 0 : l->new_ns_flags, v2_fd, &l->pidfd, &into_cgroup);
         if (pid < 0)
                 return nook_error_errno(err, "clone3 the container process");
         if (pid == 0)
@@ -265,9 +260,14 @@ int launch_run_hooks(struct launch *l, enum spec_hook_kind kind, enum container_
 {
         if (l->spec->hooks[kind].len == 0)
                 return 0;
+        /* From the first hook on, a failure stops the container and runs the poststop hooks
+         * (the OCI lifecycle goes on at "destroy"). */
+        l->hooks_begun = true;
         _cleanup_free_ char *json = NULL;
         if (write_state_json(l, status, &json) < 0)
                 return nook_error(err, ENOMEM, "hooks");
+        if (kind == HOOK_START_CONTAINER)
+                return spawn_run_hooks(&l->state, l->spec, kind, json, err);
         return hooks_run(l->spec, kind, json, err);
 }
 
@@ -392,6 +392,10 @@ void launch_abort(struct launch *l)
         nook_err err = NULL;
         if (l->state.cgroup != NULL && cgroup_destroy(l->state.cgroup, &err) < 0) {
                 log_warning("clean up: %s", err->msg);
+                nook_error_free(&err);
+        }
+        if (l->hooks_begun && launch_run_hooks(l, HOOK_POSTSTOP, STATUS_STOPPED, &err) < 0) {
+                log_warning("%s", err->msg);
                 nook_error_free(&err);
         }
         if (l->state.dir != NULL && state_remove_dir(l->state.dir, &err) < 0) {

@@ -30,9 +30,10 @@ static void copy_window_size(int from, int to)
 void foreground_terminal_begin(int master, struct foreground_terminal *t)
 {
         t->raw = false;
-        if (master < 0 || !isatty(STDIN_FILENO))
+        if (!isatty(STDIN_FILENO))
                 return;
-        copy_window_size(STDIN_FILENO, master);
+        if (master >= 0)
+                copy_window_size(STDIN_FILENO, master);
         t->raw = terminal_make_raw(STDIN_FILENO, &t->saved, NULL) == 0;
 }
 

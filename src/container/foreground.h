@@ -22,8 +22,8 @@ struct foreground_terminal {
         struct termios saved;
 };
 
-/* With a pty master to relay and a terminal on stdin: copies its window size
- * to the pty and puts it in raw mode. Call before the program runs. */
+/* When nook relays a terminal and has one on stdin: copies its window size to
+ * the pty master (unless -1) and puts it in raw mode. Call before the program runs. */
 void foreground_terminal_begin(int master, struct foreground_terminal *t);
 
 /* Restores nook's terminal. */

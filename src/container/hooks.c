@@ -66,32 +66,43 @@ static int wait_hook(pid_t pid, int64_t timeout, const char *what, nook_err *err
         return 0;
 }
 
-static int run_one(const struct spec_hook *hook, const char *what, const char *state_json, nook_err *err)
+/* The default: fork and execve the hook in nook's own namespaces. */
+static int fork_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid_t *pid, nook_err *err)
 {
+        (void)ctx;
         _cleanup_free_ char **argv = to_argv(&hook->args, hook->path);
         _cleanup_free_ char **envp = to_argv(&hook->env, NULL);
         if (argv == NULL || envp == NULL)
-                return nook_error(err, ENOMEM, "%s", what);
-        int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return nook_error_errno(err, "%s: pipe", what);
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(pipefd[0]);
-                close(pipefd[1]);
-                return nook_error_errno(err, "%s: fork", what);
-        }
-        if (pid == 0) {
+                return nook_error(err, ENOMEM, "hook");
+        *pid = fork();
+        if (*pid < 0)
+                return nook_error_errno(err, "fork");
+        if (*pid == 0) {
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                dup2(pipefd[0], STDIN_FILENO);
+                dup2(stdin_fd, STDIN_FILENO);
                 /* stdout of a hook goes where nook's stderr goes, as with runc. */
                 dup2(STDERR_FILENO, STDOUT_FILENO);
                 execve(hook->path, argv, envp);
                 _exit(127);
         }
+        return 0;
+}
+
+static int run_one(const struct spec_hook *hook, const char *what, const char *state_json, hook_spawn_fn spawn,
+                   void *ctx, nook_err *err)
+{
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return nook_error_errno(err, "%s: pipe", what);
+        pid_t pid;
+        int ret = spawn(ctx, hook, pipefd[0], &pid, err);
         close(pipefd[0]);
+        if (ret < 0) {
+                close(pipefd[1]);
+                return nook_error_wrap(err, "%s", what);
+        }
         /* A hook that does not read its stdin must not make us block or die of SIGPIPE. */
         signal(SIGPIPE, SIG_IGN);
         size_t len = strlen(state_json);
@@ -102,15 +113,21 @@ static int run_one(const struct spec_hook *hook, const char *what, const char *s
         return wait_hook(pid, hook->timeout, what, err);
 }
 
-int hooks_run(const struct spec *spec, enum spec_hook_kind kind, const char *state_json, nook_err *err)
+int hooks_run_with(const struct spec *spec, enum spec_hook_kind kind, const char *state_json, hook_spawn_fn spawn,
+                   void *ctx, nook_err *err)
 {
         const spec_hooks *hooks = &spec->hooks[kind];
         for (size_t i = 0; i < hooks->len; i++) {
                 char what[4200];
                 snprintf(what, sizeof(what), "hooks.%s[%zu] `%s`", kind_names[kind], i, hooks->items[i].path);
-                int ret = run_one(&hooks->items[i], what, state_json, err);
+                int ret = run_one(&hooks->items[i], what, state_json, spawn, ctx, err);
                 if (ret < 0)
                         return ret;
         }
         return 0;
+}
+
+int hooks_run(const struct spec *spec, enum spec_hook_kind kind, const char *state_json, nook_err *err)
+{
+        return hooks_run_with(spec, kind, state_json, fork_hook, NULL, err);
 }

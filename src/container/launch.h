@@ -47,6 +47,7 @@ struct launch {
 
         int console_master;   /* pty master sent by the init when nook relays the terminal, or -1 */
         int seccomp_listener; /* seccomp notify fd that came with READY, or -1 */
+        bool hooks_begun; /* a failure from here on runs the poststop hooks */
         pid_t pid;     /* the container init */
         pid_t child;   /* the process clone3 made (== pid unless second_fork) */
         int pidfd;     /* of child */
@@ -59,10 +60,17 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
 /* Clones the init and answers its protocol until it is ready; saves state.json. */
 int launch_spawn(struct launch *l, nook_err *err);
 
-/* Runs the config's hooks of one kind with the state (in the given status) on stdin. */
+/* Runs the config's hooks of one kind with the state (in the given status) on
+ * stdin; startContainer hooks inside the container (spawn.c), the others here. */
 int launch_run_hooks(struct launch *l, enum spec_hook_kind kind, enum container_status status, nook_err *err);
 
-/* Undoes a failed launch: kills the init, removes the cgroup and the state dir. */
+/* clone3 with CLONE_PIDFD (and flags), straight into the cgroup2 directory
+ * cgroup_fd when there is one (-1: none); falls back to a plain clone3 when the
+ * kernel refuses direct entry. *into_cgroup says whether it went in. Returns as clone3. */
+long launch_clone(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup);
+
+/* Undoes a failed launch: kills the init, removes the cgroup, runs the poststop
+ * hooks once any hook ran, removes the state dir. */
 void launch_abort(struct launch *l);
 
 void launch_free(struct launch *l);

@@ -1,9 +1,12 @@
-/* `start`: connect to the waiting init's start.sock; it execs the program and
- * the connection closes (success), or it writes why the exec failed. */
+/* `start`: run the startContainer hooks inside the container, connect to the
+ * waiting init's start.sock (it execs the program and the connection closes,
+ * or it writes why the exec failed), then run the poststart hooks. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,10 +15,11 @@
 
 #include "container/hooks.h"
 #include "container/launch.h"
+#include "container/spawn.h"
 #include "container/sync.h"
+#include "linux/syscalls.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/log.h"
 
 static int connect_start_socket(const char *dir, nook_err *err)
 {
@@ -57,34 +61,58 @@ int start_wait_exec(int fd, nook_err *err)
         return sync_error_from_msg(&msg, err);
 }
 
+/* A failing startContainer or poststart hook stops the container (OCI
+ * lifecycle); `delete` then removes it and runs the poststop hooks. */
+static void stop_container(const struct container_state *state)
+{
+        _cleanup_close_ int pidfd = sys_pidfd_open(state->pid, 0);
+        if (pidfd < 0 || state_process_start_time(state->pid) != state->start_time)
+                return;
+        if (sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0) == 0) {
+                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+                while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+                        ;
+        }
+}
+
+static int run_hooks(const struct container_state *state, const struct spec *spec, enum spec_hook_kind kind,
+                     enum container_status status, nook_err *err)
+{
+        if (spec->hooks[kind].len == 0)
+                return 0;
+        json_object *o = state_to_json(state, status);
+        const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        int ret = kind == HOOK_START_CONTAINER ? spawn_run_hooks(state, spec, kind, json, err)
+                                               : hooks_run(spec, kind, json, err);
+        json_object_put(o);
+        if (ret < 0)
+                stop_container(state);
+        return ret;
+}
+
 int container_start(const char *root, const char *id, nook_err *err)
 {
         struct container_state *state = NULL;
         int ret = state_load(root, id, &state, err);
         if (ret < 0)
                 return ret;
+        struct spec *spec = NULL;
         enum container_status status = state_status(state);
-        if (status != STATUS_CREATED) {
+        if (status != STATUS_CREATED)
                 ret = nook_error(err, 0, "cannot start container \"%s\": it is %s, not created", id,
                                  state_status_name(status));
-                state_free(state);
-                return ret;
-        }
-        _cleanup_close_ int sock = connect_start_socket(state->dir, err);
-        ret = sock < 0 ? sock : start_wait_exec(sock, err);
+        if (ret == 0)
+                ret = spec_load(state->dir, &spec, err);
+        /* Inside the container, before its program runs. */
+        if (ret == 0)
+                ret = run_hooks(state, spec, HOOK_START_CONTAINER, STATUS_CREATED, err);
         if (ret == 0) {
-                struct spec *spec = NULL;
-                nook_err spec_err = NULL;
-                if (spec_load(state->dir, &spec, &spec_err) < 0) {
-                        log_warning("start: poststart hooks not run: %s", spec_err->msg);
-                        nook_error_free(&spec_err);
-                } else if (spec->hooks[HOOK_POSTSTART].len > 0) {
-                        json_object *o = state_to_json(state, STATUS_RUNNING);
-                        ret = hooks_run(spec, HOOK_POSTSTART, json_object_to_json_string(o), err);
-                        json_object_put(o);
-                }
-                spec_free(spec);
+                _cleanup_close_ int sock = connect_start_socket(state->dir, err);
+                ret = sock < 0 ? sock : start_wait_exec(sock, err);
         }
+        if (ret == 0)
+                ret = run_hooks(state, spec, HOOK_POSTSTART, STATUS_RUNNING, err);
+        spec_free(spec);
         state_free(state);
         return ret;
 }

@@ -904,7 +904,7 @@ int spec_parse_resources(const char *text, size_t len, struct spec_resources **o
         return parse_fragment(text, len, &resources_type, (void **)out, json, err);
 }
 
-static void free_process(struct spec_process *process)
+void spec_process_free(struct spec_process *process)
 {
         if (process == NULL)
                 return;
@@ -949,7 +949,7 @@ void spec_free(struct spec *spec)
 {
         if (spec == NULL)
                 return;
-        free_process(spec->process);
+        spec_process_free(spec->process);
         for (size_t i = 0; i < spec->mounts.len; i++) {
                 free(spec->mounts.items[i].options.items);
                 free(spec->mounts.items[i].uid_mappings.items);

@@ -319,6 +319,9 @@ int spec_load(const char *bundle, struct spec **out, nook_err *err);
 int spec_parse_process(const char *text, size_t len, struct spec_process **out, struct json_object **json,
                        nook_err *err);
 
+/* Frees what spec_parse_process allocated (not its JSON). */
+void spec_process_free(struct spec_process *process);
+
 /* Parses a linux.resources object alone (update --resources FILE). */
 int spec_parse_resources(const char *text, size_t len, struct spec_resources **out, struct json_object **json,
                          nook_err *err);

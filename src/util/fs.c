@@ -227,3 +227,15 @@ int open_in_root(int rootfd, const char *path, int flags, enum create_kind kind,
                 return nook_error(err, -fd, "open `%s` inside the rootfs", path);
         return fd;
 }
+
+int fd_move_above(int *fd, int min, nook_err *err)
+{
+        if (*fd < 0 || *fd >= min)
+                return 0;
+        int moved = fcntl(*fd, F_DUPFD_CLOEXEC, min);
+        if (moved < 0)
+                return nook_error_errno(err, "move fd %d", *fd);
+        close(*fd);
+        *fd = moved;
+        return 0;
+}

@@ -26,6 +26,9 @@ int mkdir_p(const char *path, mode_t mode, nook_err *err);
 /* "/proc/self/fd/N" for an fd, into buf (at least 32 bytes). */
 const char *fd_path(int fd, char *buf, size_t size);
 
+/* Moves *fd to a number >= min (close-on-exec) unless it is there already or -1. */
+int fd_move_above(int *fd, int min, nook_err *err);
+
 /* What to create when a path resolved inside a root is missing. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 

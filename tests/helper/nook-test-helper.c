@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -279,6 +280,108 @@ static int cmd_exit(int argc, char **argv)
         return argc > 1 ? atoi(argv[1]) : 0;
 }
 
+/* exe-grab: the CVE-2019-5736 attacker. Watches /proc for new processes; stops
+ * each one at once, holds an O_PATH fd of its exe and reports it; on SIGUSR1
+ * tries to reopen every held exe for writing (without writing), reports, exits.
+ * Lines: "caught PID LINK DEV:INO wr=RESULT" and "final DEV:INO wr=RESULT". */
+#define GRAB_MAX 4096
+static int cmd_exe_grab(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        static char seen[1 << 16];
+        static int held[GRAB_MAX];
+        int n_held = 0;
+        sigset_t usr1;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &usr1, NULL);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        printf("ready\n");
+        int self = getpid();
+        for (;;) {
+                sigset_t pending;
+                sigpending(&pending);
+                if (sigismember(&pending, SIGUSR1))
+                        break;
+                DIR *d = opendir("/proc");
+                if (d == NULL)
+                        return fail("opendir");
+                struct dirent *e;
+                while ((e = readdir(d)) != NULL) {
+                        int pid = atoi(e->d_name);
+                        if (pid <= 1 || pid == self || pid >= (int)sizeof(seen) || seen[pid])
+                                continue;
+                        seen[pid] = 1;
+                        kill(pid, SIGSTOP);
+                        char path[64], link[4096] = "";
+                        snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+                        int fd = open(path, O_PATH | O_CLOEXEC);
+                        ssize_t len = readlink(path, link, sizeof(link) - 1);
+                        link[len > 0 ? len : 0] = '\0';
+                        struct stat st = { 0 };
+                        char wr[64] = "none";
+                        if (fd >= 0 && fstat(fd, &st) == 0) {
+                                char again[64];
+                                snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
+                                int w = open(again, O_WRONLY | O_CLOEXEC);
+                                snprintf(wr, sizeof(wr), "%s", w >= 0 ? "ok" : strerrorname_np(errno));
+                                if (w >= 0)
+                                        close(w);
+                        }
+                        kill(pid, SIGCONT);
+                        printf("caught %d %s %lu:%lu wr=%s\n", pid, link[0] ? link : "-", (unsigned long)st.st_dev,
+                               (unsigned long)st.st_ino, fd >= 0 ? wr : strerrorname_np(errno));
+                        if (fd >= 0 && n_held < GRAB_MAX)
+                                held[n_held++] = fd;
+                        else if (fd >= 0)
+                                close(fd);
+                }
+                closedir(d);
+        }
+        for (int i = 0; i < n_held; i++) {
+                struct stat st;
+                fstat(held[i], &st);
+                char again[64];
+                snprintf(again, sizeof(again), "/proc/self/fd/%d", held[i]);
+                int w = open(again, O_WRONLY | O_CLOEXEC);
+                printf("final %lu:%lu wr=%s\n", (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+                       w >= 0 ? "ok" : strerrorname_np(errno));
+        }
+        return 0;
+}
+
+/* winch: prints the terminal size, then the new size after each SIGWINCH (count times). */
+static int cmd_winch(int argc, char **argv)
+{
+        int count = argc > 1 ? atoi(argv[1]) : 1;
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        struct winsize ws = { 0 };
+        ioctl(0, TIOCGWINSZ, &ws);
+        printf("size %ux%u\n", ws.ws_row, ws.ws_col);
+        fflush(stdout);
+        for (int i = 0; i < count; i++) {
+                int sig;
+                sigwait(&set, &sig);
+                ioctl(0, TIOCGWINSZ, &ws);
+                printf("size %ux%u\n", ws.ws_row, ws.ws_col);
+                fflush(stdout);
+        }
+        return 0;
+}
+
+/* tty: whether stdin is a terminal, is our controlling terminal, and we lead its session. */
+static int cmd_tty(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        const char *name = ttyname(0);
+        printf("tty=%s ctty=%d leader=%d\n", name != NULL ? name : "-", tcgetsid(0) == getsid(0),
+               getsid(0) == getpid());
+        return 0;
+}
+
 static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
@@ -304,6 +407,9 @@ static const struct {
         { "wait-signal", cmd_wait_signal },
         { "unshare-mount", cmd_unshare_mount },
         { "exit", cmd_exit },
+        { "exe-grab", cmd_exe_grab },
+        { "winch", cmd_winch },
+        { "tty", cmd_tty },
 };
 
 static int run_command(int argc, char **argv)

@@ -1,0 +1,272 @@
+/* `exec`: a new process in a running container. Its settings are the
+ * container's process (from the config saved at create) or a --process file,
+ * with the command line's changes on top; spawn.c starts it. In the
+ * foreground nook relays its terminal, forwards signals and returns its exit
+ * code, as `run` does. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container/container.h"
+#include "container/foreground.h"
+#include "container/spawn.h"
+#include "container/state.h"
+#include "linux/syscalls.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+/* The process to run and what its changed fields point to. */
+struct exec_process {
+        struct spec_process process;
+        struct spec_process *parsed; /* from --process */
+        json_object *json;
+        const char **args, **env;
+        uint32_t *gids;
+};
+
+static void exec_process_free(struct exec_process *p)
+{
+        spec_process_free(p->parsed);
+        json_object_put(p->json);
+        free(p->args);
+        free(p->env);
+        free(p->gids);
+}
+
+static int parse_id(const char *text, const char *what, uint32_t *out, nook_err *err)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(text, &end, 10);
+        if (text[0] == '\0' || text[0] == '-' || *end != '\0' || errno != 0 || v > UINT32_MAX)
+                return nook_error(err, 0, "%s: expected a number, not \"%s\"", what, text);
+        *out = (uint32_t)v;
+        return 0;
+}
+
+/* -u UID[:GID], numeric as with runc; the gid is 0 when absent. */
+static int apply_user(struct spec_process *process, const char *user, nook_err *err)
+{
+        _cleanup_free_ char *copy = strdup(user);
+        if (copy == NULL)
+                return nook_error(err, ENOMEM, "--user");
+        char *colon = strchr(copy, ':');
+        if (colon != NULL)
+                *colon = '\0';
+        int ret = parse_id(copy, "--user", &process->user.uid, err);
+        process->user.gid = 0;
+        if (ret == 0 && colon != NULL)
+                ret = parse_id(colon + 1, "--user", &process->user.gid, err);
+        return ret;
+}
+
+/* -e KEY=VALUE replaces KEY in the environment, or adds it. */
+static int apply_env(struct exec_process *p, const struct exec_options *o, nook_err *err)
+{
+        size_t n = p->process.env.len;
+        p->env = calloc(n + o->n_env + 1, sizeof(char *));
+        if (p->env == NULL)
+                return nook_error(err, ENOMEM, "--env");
+        memcpy(p->env, p->process.env.items, n * sizeof(char *));
+        for (size_t i = 0; i < o->n_env; i++) {
+                const char *eq = strchr(o->env[i], '=');
+                size_t key = eq != NULL ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+                size_t j = 0;
+                while (j < n && !(strncmp(p->env[j], o->env[i], key) == 0 &&
+                                  (p->env[j][key] == '=' || p->env[j][key] == '\0')))
+                        j++;
+                p->env[j] = o->env[i];
+                if (j == n)
+                        n++;
+        }
+        p->process.env.items = p->env;
+        p->process.env.len = n;
+        return 0;
+}
+
+/* -c CAP adds to the bounding, effective and permitted sets (and ambient when
+ * the process has inheritable ones), as runc does. */
+static int apply_caps(struct spec_process *process, const struct exec_options *o, nook_err *err)
+{
+        for (size_t i = 0; i < o->n_caps; i++) {
+                char name[64];
+                const char *c = o->caps[i];
+                snprintf(name, sizeof(name), "%s%s", strncasecmp(c, "CAP_", 4) == 0 ? "" : "CAP_", c);
+                for (char *q = name; *q; q++)
+                        *q = (char)(*q >= 'a' && *q <= 'z' ? *q - 'a' + 'A' : *q);
+                int cap = spec_capability_from_name(name);
+                if (cap < 0)
+                        return nook_error(err, 0, "--cap: unknown capability \"%s\"", c);
+                uint64_t bit = 1ULL << cap;
+                struct spec_capabilities *s = &process->capabilities;
+                s->bounding |= bit;
+                s->effective |= bit;
+                s->permitted |= bit;
+                if (s->inheritable != 0)
+                        s->ambient |= bit;
+        }
+        return 0;
+}
+
+static int load_process_file(struct exec_process *p, const char *path, nook_err *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int ret = read_file_at(AT_FDCWD, path, &text, &len, err);
+        if (ret == 0)
+                ret = spec_parse_process(text, len, &p->parsed, &p->json, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "--process `%s`", path);
+        p->process = *p->parsed;
+        return 0;
+}
+
+static int build_process(struct exec_process *p, const struct exec_options *o, const struct spec *spec,
+                         nook_err *err)
+{
+        int ret;
+        if (o->process_file != NULL) {
+                ret = load_process_file(p, o->process_file, err);
+                if (ret < 0)
+                        return ret;
+                p->process.terminal |= o->tty;
+        } else {
+                if (spec->process == NULL)
+                        return nook_error(err, 0, "the container's config has no process to start from");
+                if (o->n_args == 0)
+                        return nook_error(err, 0, "exec: expected a command after the container id");
+                p->process = *spec->process;
+                p->process.terminal = o->tty;
+        }
+        struct spec_process *process = &p->process;
+        if (o->n_args > 0) {
+                p->args = calloc(o->n_args + 1, sizeof(char *));
+                if (p->args == NULL)
+                        return nook_error(err, ENOMEM, "exec");
+                memcpy(p->args, o->args, o->n_args * sizeof(char *));
+                process->args.items = p->args;
+                process->args.len = o->n_args;
+        }
+        ret = apply_env(p, o, err);
+        if (ret == 0 && o->user != NULL)
+                ret = apply_user(process, o->user, err);
+        if (ret == 0 && o->n_additional_gids > 0) {
+                p->gids = calloc(o->n_additional_gids, sizeof(uint32_t));
+                if (p->gids == NULL)
+                        return nook_error(err, ENOMEM, "--additional-gids");
+                for (size_t i = 0; ret == 0 && i < o->n_additional_gids; i++)
+                        ret = parse_id(o->additional_gids[i], "--additional-gids", &p->gids[i], err);
+                process->user.additional_gids.items = p->gids;
+                process->user.additional_gids.len = o->n_additional_gids;
+        }
+        if (ret == 0)
+                ret = apply_caps(process, o, err);
+        if (ret < 0)
+                return ret;
+        if (o->cwd != NULL) {
+                if (o->cwd[0] != '/')
+                        return nook_error(err, 0, "--cwd \"%s\": must be an absolute path", o->cwd);
+                process->cwd = o->cwd;
+        }
+        if (o->no_new_privs)
+                process->no_new_privileges = true;
+        if (o->apparmor != NULL)
+                process->apparmor_profile = o->apparmor;
+        if (o->process_label != NULL)
+                process->selinux_label = o->process_label;
+        return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, nook_err *err)
+{
+        char text[32];
+        int len = snprintf(text, sizeof(text), "%d", pid);
+        int ret = write_file_atomic(AT_FDCWD, path, text, (size_t)len, 0644, err);
+        return ret < 0 ? nook_error_wrap(err, "--pid-file") : 0;
+}
+
+static int exec_loaded(const struct exec_options *o, const struct container_state *state, const struct spec *spec,
+                       struct exec_process *p, int *exit_code, nook_err *err)
+{
+        int ret = build_process(p, o, spec, err);
+        if (ret < 0)
+                return ret;
+        bool relay = p->process.terminal && o->console_socket == NULL;
+        if (relay && o->detach)
+                return nook_error(err, 0, "exec: --tty with --detach needs --console-socket");
+        struct winsize ws;
+        if (relay && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+                /* The pty has nook's terminal's size before the program looks. */
+                p->process.has_console_size = true;
+                p->process.console_height = ws.ws_row;
+                p->process.console_width = ws.ws_col;
+        }
+        sigset_t signals, old;
+        foreground_signals(&signals);
+        if (!o->detach)
+                sigprocmask(SIG_BLOCK, &signals, &old);
+        struct foreground_terminal terminal = { 0 };
+        if (relay)
+                foreground_terminal_begin(-1, &terminal);
+        struct spawn_request req = {
+                .state = state,
+                .spec = spec,
+                .process = &p->process,
+                .cgroups = o->cgroups,
+                .n_cgroups = o->n_cgroups,
+                .console_socket = o->console_socket,
+                .preserve_fds = o->preserve_fds,
+                .stdin_fd = -1,
+                .stdout_fd = -1,
+                .apparmor_required = o->apparmor != NULL,
+                .selinux_required = o->process_label != NULL,
+        };
+        struct spawn_result r;
+        ret = spawn_process(&req, &r, err);
+        if (ret == 0 && o->pid_file != NULL) {
+                ret = write_pid_file(o->pid_file, r.pid, err);
+                if (ret < 0) {
+                        sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
+                        waitpid(r.pid, NULL, 0);
+                }
+        }
+        if (ret == 0 && !o->detach)
+                ret = foreground_wait(r.pid, r.pidfd, r.console_master, &signals, exit_code, err);
+        foreground_terminal_end(&terminal);
+        spawn_result_close(&r);
+        if (!o->detach)
+                sigprocmask(SIG_SETMASK, &old, NULL);
+        return ret;
+}
+
+int container_exec(const struct exec_options *o, int *exit_code, nook_err *err)
+{
+        *exit_code = 0;
+        struct container_state *state = NULL;
+        int ret = state_load(o->root, o->id, &state, err);
+        if (ret < 0)
+                return ret;
+        enum container_status status = state_status(state);
+        struct spec *spec = NULL;
+        struct exec_process p = { 0 };
+        if (status != STATUS_RUNNING)
+                ret = nook_error(err, 0, "cannot exec in container \"%s\": it is %s, not running", o->id,
+                                 state_status_name(status));
+        if (ret == 0)
+                ret = spec_load(state->dir, &spec, err);
+        if (ret == 0)
+                ret = exec_loaded(o, state, spec, &p, exit_code, err);
+        exec_process_free(&p);
+        spec_free(spec);
+        state_free(state);
+        return ret;
+}
