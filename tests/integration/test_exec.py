@@ -5,6 +5,7 @@ import pathlib
 import select
 import signal
 import subprocess
+import threading
 
 import pytest
 
@@ -229,3 +230,87 @@ def test_exec_into_a_sub_cgroup(bundle):
         assert missing.returncode != 0 and "nothere" in missing.stderr
     finally:
         sub.rmdir()
+
+
+# ---- nook's binary stays out of the container's reach (CVE-2019-5736) ----
+#
+# Had nook's own binary been the exe of a process the container can see, the
+# container could reopen it through /proc/<pid>/exe and overwrite the runtime
+# on the host. The attacks run against a copy of nook, so that a regression
+# breaks the copy and not the build.
+
+@pytest.fixture
+def nook_copy(tmp_path):
+    copy = tmp_path / "nook-copy"
+    copy.write_bytes(NOOK.read_bytes())
+    copy.chmod(0o755)
+    return copy
+
+
+def exec_with(binary, bundle, *args, **kwargs):
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    kwargs.setdefault("timeout", 30)
+    return subprocess.run([str(binary), "--root", bundle.nook.root, "exec", bundle.id, *args], **kwargs)
+
+
+def assert_nook_did_not_run(p):
+    assert "nook version" not in p.stdout
+    assert p.returncode != 0
+    assert "exec format error" in p.stderr.lower() or "no such file" in p.stderr.lower(), p.stderr
+
+
+def test_exec_of_a_proc_self_exe_script_cannot_run_nook(bundle, nook_copy):
+    """The container replaced a program with `#!/proc/self/exe`: the kernel runs
+    the exe of the process that calls execve — with nook as that exe, nook itself."""
+    script = bundle.rootfs / "evil"
+    script.write_text("#!/proc/self/exe --version\n")
+    script.chmod(0o755)
+    start_running(bundle)
+    before = nook_copy.read_bytes()
+    assert_nook_did_not_run(exec_with(nook_copy, bundle, "/evil"))
+    assert nook_copy.read_bytes() == before
+
+
+@pytest.mark.parametrize("entrypoint", [["/proc/self/exe", "--version"], ["/evil"]], ids=["exe", "script"])
+def test_entrypoint_cannot_run_nook_in_the_container(bundle, entrypoint):
+    script = bundle.rootfs / "evil"
+    script.write_text("#!/proc/self/exe --version\n")
+    script.chmod(0o755)
+    bundle.args = entrypoint
+    assert_nook_did_not_run(bundle.run())
+
+
+def test_a_process_watching_for_exec_never_gets_nook(bundle, nook_copy):
+    """The attacker (the container's init) stops every new process the moment it
+    appears and opens its exe; with CAP_SYS_PTRACE it gets past "not dumpable".
+    It must catch exec'd processes before their execve, and never nook."""
+    caps = bundle.config["process"]["capabilities"]
+    for kind in ("bounding", "effective", "permitted"):
+        caps[kind] += ["CAP_SYS_PTRACE"]
+    bundle.args = ["nook-test-helper", "exe-grab"]
+    bundle.write()
+    attacker = bundle.popen("run", stdout=subprocess.PIPE)
+    lines = []
+    try:
+        assert attacker.stdout.readline() == "ready\n"
+        reader = threading.Thread(target=lambda: lines.extend(attacker.stdout))
+        reader.start()
+        for _ in range(400):
+            p = exec_with(nook_copy, bundle, "true")
+            assert p.returncode == 0, p.stderr
+            if sum("memfd:" in line for line in list(lines)) >= 3:
+                break
+        bundle.kill("USR1")
+        assert attacker.wait(timeout=30) == 0
+        reader.join()
+    finally:
+        if attacker.poll() is None:
+            attacker.kill()
+            attacker.wait()
+    early = sum("memfd:" in line for line in lines)
+    nook_id = "%d:%d" % (os.stat(nook_copy).st_dev, os.stat(nook_copy).st_ino)
+    assert not [line for line in lines if nook_id in line or str(nook_copy) in line]
+    assert early >= 1, "the attack never caught a process before its execve:\n" + "".join(lines[:20])
+    # What it did catch (the empty sealed stand-in, or the programs) it cannot write to.
+    assert not [line for line in lines if "wr=written" in line and "/bin/busybox" not in line]
