@@ -382,13 +382,12 @@ static int cmd_winch(int argc, char **argv)
         return 0;
 }
 
-/* tty: whether stdin is a terminal, is our controlling terminal, and we lead its session. */
+/* tty: the terminal on stdin, whether it is our controlling terminal, and our session. */
 static int cmd_tty(int argc, char **argv)
 {
         (void)argc, (void)argv;
         const char *name = ttyname(0);
-        printf("tty=%s ctty=%d leader=%d\n", name != NULL ? name : "-", tcgetsid(0) == getsid(0),
-               getsid(0) == getpid());
+        printf("tty=%s ctty=%d sid=%d\n", name != NULL ? name : "-", tcgetsid(0) == getsid(0), (int)getsid(0));
         return 0;
 }
 
