@@ -360,6 +360,40 @@ static int cmd_exe_grab(int argc, char **argv)
         return 0;
 }
 
+/* hook LOG NAME: appends one tab-separated line to LOG: NAME, argv, the
+ * environment, the mount and pid namespaces, and stdin (an OCI hook's state). */
+extern char **environ;
+static int cmd_hook(int argc, char **argv)
+{
+        if (argc < 3)
+                return 2;
+        char line[65536];
+        size_t n = (size_t)snprintf(line, sizeof(line), "%s\targv=", argv[2]);
+        for (int i = -1; i < argc; i++) /* argv[-1] is the helper's own argv[0] */
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", i > -1 ? "," : "", argv[i]);
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "\tenv=");
+        for (char **e = environ; *e != NULL; e++)
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", e == environ ? "" : ",", *e);
+        const char *ns[] = { "mnt", "pid" };
+        for (int i = 0; i < 2; i++) {
+                char path[64], target[256] = "";
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
+                ssize_t len = readlink(path, target, sizeof(target) - 1);
+                target[len > 0 ? len : 0] = '\0';
+                n += (size_t)snprintf(line + n, sizeof(line) - n, "\t%s=%s", ns[i], target);
+        }
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "\tstdin=");
+        ssize_t got;
+        while (n < sizeof(line) - 2 && (got = read(0, line + n, sizeof(line) - 2 - n)) > 0)
+                n += (size_t)got;
+        line[n++] = '\n';
+        int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, line, n) != (ssize_t)n)
+                return fail("hook");
+        close(fd);
+        return 0;
+}
+
 /* winch: prints the terminal size, then the new size after each SIGWINCH (count times). */
 static int cmd_winch(int argc, char **argv)
 {
@@ -419,6 +453,7 @@ static const struct {
         { "exe-grab", cmd_exe_grab },
         { "winch", cmd_winch },
         { "tty", cmd_tty },
+        { "hook", cmd_hook },
 };
 
 static int run_command(int argc, char **argv)
