@@ -8,11 +8,6 @@
 #include "cli/cli.h"
 #include "util/log.h"
 
-#ifndef NOOK_VERSION
-#define NOOK_VERSION "0.1.0"
-#endif
-#define NOOK_SPEC_VERSION "1.2.1"
-
 static const struct command commands[] = {
         { "create", cmd_create, "create a container from a bundle" },
         { "start", cmd_start, "run the program of a created container" },
@@ -22,9 +17,11 @@ static const struct command commands[] = {
         { "delete", cmd_delete, "delete a container" },
         { "state", cmd_state, "print the OCI state of a container" },
         { "list", cmd_list, "list containers" },
+        { "ps", cmd_ps, "list the processes of a container" },
         { "spec", cmd_spec, "write a default config.json" },
         { "inspect", cmd_inspect, "show how isolated a running container really is" },
         { "check", cmd_check, "show what this host gives containers" },
+        { "features", cmd_features, "print the OCI features of this build" },
 };
 
 static void usage(FILE *out)

@@ -9,6 +9,12 @@
 
 #include "util/error.h"
 
+#ifndef NOOK_VERSION
+#define NOOK_VERSION "0.1.0"
+#endif
+/* The runtime-spec version this build implements (every 1.x config is accepted). */
+#define NOOK_SPEC_VERSION "1.2.1"
+
 struct global_options {
         const char *root; /* NULL: the default for the caller */
         const char *log;
@@ -79,6 +85,8 @@ int cmd_delete(const struct global_options *g, int argc, char **argv, int *exit_
 int cmd_state(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_list(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_exec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_ps(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_features(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);

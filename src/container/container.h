@@ -81,4 +81,11 @@ int container_inspect(const char *root, const char *id, struct json_object **rep
 /* What this host gives containers: the report `nook check` prints. */
 int container_check_host(struct json_object **report, nook_err *err);
 
+/* Prints the processes of a container: json, a JSON array of host pids; else the
+ * host's `ps` with ps_args (default -ef), only the lines of those pids. */
+int container_ps(const char *root, const char *id, bool json, char *const *ps_args, size_t n_args, nook_err *err);
+
+/* Prints the OCI features structure of this build as JSON. */
+int container_print_features(const char *spec_version, const char *nook_version, nook_err *err);
+
 #endif

@@ -108,6 +108,29 @@ static const struct {
         { "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW }, { "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
 };
 
+static void add_name(const char **out, size_t max, size_t *n, const char *name)
+{
+        if (*n < max)
+                out[*n] = name;
+        (*n)++;
+}
+
+size_t mount_option_names(const char **out, size_t max)
+{
+        /* "idmap" and "ridmap" are parsed but not applied yet. */
+        static const char *const extra[] = { "tmpcopyup" };
+        size_t n = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(flag_options); i++)
+                add_name(out, max, &n, flag_options[i].name);
+        for (size_t i = 0; i < ARRAY_SIZE(propagation_options); i++)
+                add_name(out, max, &n, propagation_options[i].name);
+        for (size_t i = 0; i < ARRAY_SIZE(recursive_options); i++)
+                add_name(out, max, &n, recursive_options[i].name);
+        for (size_t i = 0; i < ARRAY_SIZE(extra); i++)
+                add_name(out, max, &n, extra[i]);
+        return n;
+}
+
 unsigned long mount_propagation_from_name(const char *name)
 {
         for (size_t i = 0; i < ARRAY_SIZE(propagation_options); i++)

@@ -33,4 +33,8 @@ void mount_flags_to_attr(unsigned long set_flags, unsigned long clear_flags, uin
 /* The MS_* propagation flags of a name ("rslave" → MS_SLAVE|MS_REC); 0 when unknown. */
 unsigned long mount_propagation_from_name(const char *name);
 
+/* Every option word this parser knows (for `nook features`), in table order;
+ * returns how many there are, filling at most max. */
+size_t mount_option_names(const char **out, size_t max);
+
 #endif

@@ -1,0 +1,15 @@
+/* nook features */
+#define _GNU_SOURCE
+#include "cli/cli.h"
+#include "container/container.h"
+
+int cmd_features(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
+{
+        (void)g, (void)exit_code;
+        if (options_want_help(argc, argv)) {
+                options_usage("features", "Print the OCI features this build of nook implements, as JSON.", NULL, 0);
+                return 0;
+        }
+        int ret = cli_expect_args("features", argc, 0, 0, false, "no arguments", err);
+        return ret < 0 ? ret : container_print_features(NOOK_SPEC_VERSION, NOOK_VERSION, err);
+}
