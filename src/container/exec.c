@@ -117,6 +117,22 @@ static int apply_caps(struct spec_process *process, const struct exec_options *o
         return 0;
 }
 
+/* nook applies no LSM label yet: one asked for is refused rather than dropped,
+ * since the process must not run unconfined when confinement was asked for
+ * (create refuses such a config in the same way). */
+static int check_labels(const struct spec_process *process, const struct exec_options *o, nook_err *err)
+{
+        if (process->apparmor_profile != NULL && process->apparmor_profile[0] != '\0')
+                return nook_error(err, EOPNOTSUPP, "%s \"%s\": nook does not apply AppArmor profiles",
+                                  o->apparmor != NULL ? "--apparmor" : "process.apparmorProfile",
+                                  process->apparmor_profile);
+        if (process->selinux_label != NULL && process->selinux_label[0] != '\0')
+                return nook_error(err, EOPNOTSUPP, "%s \"%s\": nook does not apply SELinux labels",
+                                  o->process_label != NULL ? "--process-label" : "process.selinuxLabel",
+                                  process->selinux_label);
+        return 0;
+}
+
 static int load_process_file(struct exec_process *p, const char *path, nook_err *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -183,7 +199,7 @@ static int build_process(struct exec_process *p, const struct exec_options *o, c
                 process->apparmor_profile = o->apparmor;
         if (o->process_label != NULL)
                 process->selinux_label = o->process_label;
-        return 0;
+        return check_labels(process, o, err);
 }
 
 static int write_pid_file(const char *path, pid_t pid, nook_err *err)
@@ -227,8 +243,6 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
                 .preserve_fds = o->preserve_fds,
                 .stdin_fd = -1,
                 .stdout_fd = -1,
-                .apparmor_required = o->apparmor != NULL,
-                .selinux_required = o->process_label != NULL,
         };
         struct spawn_result r;
         ret = spawn_process(&req, &r, err);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 
 #include "container/container.h"
-#include "linux/lsm.h"
 #include "linux/mount_options.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
@@ -47,8 +46,9 @@ static json_object *linux_features(void)
         json_object_object_add(l, "cgroup", cgroup);
         /* linux.seccomp is parsed but not loaded by this build yet. */
         json_object_object_add(l, "seccomp", enabled(false));
-        json_object_object_add(l, "apparmor", enabled(lsm_enabled(LSM_APPARMOR)));
-        json_object_object_add(l, "selinux", enabled(lsm_enabled(LSM_SELINUX)));
+        /* Labels are refused, not applied (see exec.c). */
+        json_object_object_add(l, "apparmor", enabled(false));
+        json_object_object_add(l, "selinux", enabled(false));
         json_object_object_add(l, "intelRdt", enabled(false));
         json_object *idmap = json_object_new_object();
         json_object_object_add(idmap, "idmap", enabled(false)); /* parsed, not applied yet */

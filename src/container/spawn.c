@@ -22,7 +22,6 @@
 #include "container/launch.h"
 #include "container/process_setup.h"
 #include "container/sync.h"
-#include "linux/lsm.h"
 #include "linux/process.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -38,7 +37,6 @@ struct spawn {
         int sync_fd, child_sync_fd;
         int console_fd;
         bool protect_exe;
-        bool apparmor, selinux; /* labels to apply */
         pid_t intermediate;
         int intermediate_pidfd;
 };
@@ -179,26 +177,6 @@ static int plan_cgroup(struct spawn *s, nook_err *err)
         return 0;
 }
 
-/* A label given on the command line is refused when its module is off; one
- * inherited from config.json is then ignored, as create ignores it. */
-static int plan_labels(struct spawn *s, nook_err *err)
-{
-        const struct spec_process *process = s->req->process;
-        if (process->apparmor_profile != NULL && process->apparmor_profile[0] != '\0') {
-                s->apparmor = lsm_enabled(LSM_APPARMOR);
-                if (!s->apparmor && s->req->apparmor_required)
-                        return nook_error(err, 0, "--apparmor \"%s\": AppArmor is not enabled on this host",
-                                          process->apparmor_profile);
-        }
-        if (process->selinux_label != NULL && process->selinux_label[0] != '\0') {
-                s->selinux = lsm_enabled(LSM_SELINUX);
-                if (!s->selinux && s->req->selinux_required)
-                        return nook_error(err, 0, "--process-label \"%s\": SELinux is not enabled on this host",
-                                          process->selinux_label);
-        }
-        return 0;
-}
-
 static int open_channels(struct spawn *s, nook_err *err)
 {
         int sv[2];
@@ -240,17 +218,6 @@ static int open_terminal(struct spawn *s, int *slave, nook_err *err)
         return ret;
 }
 
-static int set_labels(struct spawn *s, int apparmor_fd, int selinux_fd, nook_err *err)
-{
-        const struct spec_process *process = s->req->process;
-        int ret = 0;
-        if (s->apparmor)
-                ret = lsm_set_exec_label(apparmor_fd, LSM_APPARMOR, process->apparmor_profile, err);
-        if (ret == 0 && s->selinux)
-                ret = lsm_set_exec_label(selinux_fd, LSM_SELINUX, process->selinux_label, err);
-        return ret;
-}
-
 static int child_run(struct spawn *s, nook_err *err)
 {
         const struct spawn_request *req = s->req;
@@ -270,10 +237,6 @@ static int child_run(struct spawn *s, nook_err *err)
                 if (ret < 0)
                         return nook_error_wrap(err, "protect nook's binary");
         }
-        _cleanup_close_ int apparmor_fd = s->apparmor ? lsm_open_exec_attr(LSM_APPARMOR, err) : -1;
-        _cleanup_close_ int selinux_fd = s->selinux ? lsm_open_exec_attr(LSM_SELINUX, err) : -1;
-        if ((s->apparmor && apparmor_fd < 0) || (s->selinux && selinux_fd < 0))
-                return -EINVAL;
         /* Raising a hard limit needs CAP_SYS_RESOURCE in the host's user namespace. */
         int ret = process_set_rlimits(process, err);
         if (ret < 0)
@@ -295,8 +258,6 @@ static int child_run(struct spawn *s, nook_err *err)
                         return ret;
         }
         ret = process_setup_attributes(req->spec->linux, process, err);
-        if (ret == 0)
-                ret = set_labels(s, apparmor_fd, selinux_fd, err);
         if (ret < 0)
                 return ret;
         struct process_final final = {
@@ -305,6 +266,9 @@ static int child_run(struct spawn *s, nook_err *err)
                 .exe = s->protect_exe ? &exe : NULL,
                 .fork_child = true,
                 .ctty_fd = slave,
+                .filter = req->filter,
+                .filter_len = req->filter_len,
+                .seccomp_flags = req->seccomp_flags,
                 .sync_fd = s->child_sync_fd,
                 .wait_fd = -1,
                 .preserve_fds = req->preserve_fds,
@@ -421,8 +385,6 @@ int spawn_process(const struct spawn_request *req, struct spawn_result *out, noo
         int ret = s.init_pidfd < 0 ? s.init_pidfd : plan_namespaces(&s, err);
         if (ret == 0)
                 ret = plan_cgroup(&s, err);
-        if (ret == 0)
-                ret = plan_labels(&s, err);
         if (ret == 0)
                 ret = open_channels(&s, err);
         if (ret == 0) {

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include "container/state.h"
@@ -40,7 +41,9 @@ struct spawn_request {
         const char *console_socket; /* with process->terminal: where the master goes; NULL: back to nook */
         int preserve_fds;
         int stdin_fd, stdout_fd; /* -1: nook's own */
-        bool apparmor_required, selinux_required; /* refuse the label when the module is off */
+        const struct sock_filter *filter; /* seccomp, loaded last; NULL: none */
+        size_t filter_len;
+        unsigned seccomp_flags;
 };
 
 struct spawn_result {

@@ -314,3 +314,11 @@ def test_a_process_watching_for_exec_never_gets_nook(bundle, nook_copy):
     assert early >= 1, "the attack never caught a process before its execve:\n" + "".join(lines[:20])
     # What it did catch (the empty sealed stand-in, or the programs) it cannot write to.
     assert not [line for line in lines if "wr=written" in line and "/bin/busybox" not in line]
+
+
+@pytest.mark.parametrize("flag", ["--apparmor", "--process-label"])
+def test_exec_refuses_a_label_it_cannot_apply(bundle, flag):
+    start_running(bundle)
+    p = exec_(bundle, flag, "some_label", "--", "true")
+    assert p.returncode != 0
+    assert flag in p.stderr and "some_label" in p.stderr
