@@ -322,3 +322,17 @@ def test_exec_refuses_a_label_it_cannot_apply(bundle, flag):
     p = exec_(bundle, flag, "some_label", "--", "true")
     assert p.returncode != 0
     assert flag in p.stderr and "some_label" in p.stderr
+
+
+def test_exec_into_a_container_without_a_mount_namespace_enters_its_root(bundle):
+    # Without a mount namespace the container is a chroot: exec must chroot the same way.
+    bundle.config["linux"]["namespaces"] = [ns for ns in bundle.config["linux"]["namespaces"]
+                                            if ns["type"] not in ("mount", "cgroup")]
+    bundle.config["mounts"] = []
+    bundle.config["linux"]["maskedPaths"] = []
+    bundle.config["linux"]["readonlyPaths"] = []
+    bundle.config["root"]["readonly"] = False
+    (bundle.rootfs / "marker").write_text("in the rootfs\n")
+    start_running(bundle)
+    p = exec_(bundle, "--", "cat", "/marker")
+    assert (p.returncode, p.stdout) == (0, "in the rootfs\n"), p.stderr
