@@ -19,9 +19,9 @@ def exec_(bundle, *args, check=False, **kwargs):
     return bundle.nook("exec", *args[:split], bundle.id, *args[split + 1:], check=check, **kwargs)
 
 
-def start_running(bundle, *args):
+def start_running(bundle, *args, options=()):
     bundle.args = list(args) or ["sleep", "300"]
-    bundle.run("-d", check=True)
+    bundle.run("-d", *options, check=True)
     return bundle.state()["pid"]
 
 
@@ -76,9 +76,10 @@ def test_exec_joins_every_namespace_of_the_container(bundle, userns):
         assert exec_(bundle, "--", "cat", "/proc/self/uid_map").stdout.split() == ["0", "200000", "65536"]
 
 
-def test_exec_sees_the_container_filesystem_and_pid_namespace(bundle):
+@pytest.mark.parametrize("options", [(), ("--no-pivot",)], ids=["pivot_root", "no-pivot"])
+def test_exec_sees_the_container_filesystem_and_pid_namespace(bundle, options):
     (bundle.rootfs / "marker").write_text("inside\n")
-    start_running(bundle)
+    start_running(bundle, options=options)
     p = exec_(bundle, "--", "sh", "-c", "cat /marker; echo $$; cat /proc/1/cmdline | tr '\\0' ' '")
     lines = p.stdout.splitlines()
     assert lines[0] == "inside"
