@@ -2,7 +2,7 @@
 # Installs what nook builds and tests with, from Debian's archive; quick when all is present.
 set -eu
 packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-static python3-pytest
-          uidmap crun runc hyperfine time iproute2"
+          uidmap crun runc hyperfine time iproute2 procps"
 missing=""
 for p in $packages; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
