@@ -26,6 +26,7 @@
 #include "container/spawn.h"
 #include "container/sync.h"
 #include "linux/process.h"
+#include "linux/seccomp.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
 #include "linux/userns.h"
@@ -104,12 +105,35 @@ static int resolve_paths(struct launch *l, nook_err *err)
         return 0;
 }
 
+/* Compiled here, before clone3, through a cache under the state root (a large profile
+ * takes longer to compile than the rest of a start); the stub loads it last. */
+static int compile_seccomp(struct launch *l, nook_err *err)
+{
+        const struct spec_seccomp *config = l->spec->linux != NULL ? l->spec->linux->seccomp : NULL;
+        if (config == NULL)
+                return 0;
+        int ret = seccomp_check_notify(config, l->spec->process->no_new_privileges, err);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *cache = NULL;
+        if (asprintf(&cache, "%s/" SECCOMP_CACHE_DIR, l->opts->root) < 0)
+                cache = NULL;
+        struct seccomp_program program;
+        ret = seccomp_compile_cached(config, cache, &program, err);
+        if (ret < 0)
+                return ret;
+        l->seccomp_filter = program.filter;
+        l->seccomp_len = program.len;
+        l->seccomp_flags = program.flags;
+        return 0;
+}
+
 int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err)
 {
         memset(l, 0, sizeof(*l));
         l->opts = opts;
         l->mode = mode;
-        l->sync_fd = l->child_sync_fd = l->start_fd = l->console_fd = l->pidfd = -1;
+        l->sync_fd = l->child_sync_fd = l->start_fd = l->console_fd = l->pidfd = l->seccomp_listener = -1;
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 l->ns_fds[t] = -1;
         int ret = state_check_id(opts->id, err);
@@ -117,6 +141,8 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 ret = resolve_paths(l, err);
         if (ret == 0)
                 ret = plan_namespaces(l, err);
+        if (ret == 0)
+                ret = compile_seccomp(l, err);
         if (ret < 0)
                 return ret;
         l->protect_exe = stub_exe_needs_protection();
@@ -345,6 +371,29 @@ static int handshake(struct launch *l, nook_err *err)
         return ret;
 }
 
+/* The seccomp agent gets the notify fd with the container process state (OCI config-linux.md). */
+static int forward_seccomp_listener(struct launch *l, nook_err *err)
+{
+        const struct spec_seccomp *config = l->spec->linux->seccomp;
+        json_object *o = json_object_new_object();
+        json_object *fds = json_object_new_array();
+        json_object_array_add(fds, json_object_new_string("seccompFd"));
+        json_object_object_add(o, "ociVersion", json_object_new_string(l->spec->oci_version));
+        json_object_object_add(o, "fds", fds);
+        json_object_object_add(o, "pid", json_object_new_int(l->pid));
+        if (config->listener_metadata != NULL)
+                json_object_object_add(o, "metadata", json_object_new_string(config->listener_metadata));
+        json_object_object_add(o, "state", state_to_json(&l->state, STATUS_CREATING));
+        int ret = seccomp_send_listener(config->listener_path, l->seccomp_listener,
+                                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                                  JSON_C_TO_STRING_NOSLASHESCAPE),
+                                        err);
+        json_object_put(o);
+        close(l->seccomp_listener);
+        l->seccomp_listener = -1;
+        return ret;
+}
+
 int launch_spawn(struct launch *l, nook_err *err)
 {
         l->console_master = l->seccomp_listener = -1;
@@ -358,6 +407,8 @@ int launch_spawn(struct launch *l, nook_err *err)
         ret = clone_init(l, err);
         if (ret == 0)
                 ret = handshake(l, err);
+        if (ret == 0 && l->seccomp_listener >= 0)
+                ret = forward_seccomp_listener(l, err);
         if (ret < 0)
                 return ret;
         l->state.start_time = state_process_start_time(l->pid);
@@ -406,10 +457,11 @@ void launch_abort(struct launch *l)
 
 void launch_free(struct launch *l)
 {
-        int *fds[] = { &l->sync_fd, &l->child_sync_fd, &l->start_fd, &l->console_fd, &l->pidfd };
+        int *fds[] = { &l->sync_fd, &l->child_sync_fd, &l->start_fd, &l->console_fd, &l->pidfd, &l->seccomp_listener };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 if (*fds[i] >= 0)
                         close(*fds[i]);
+        free(l->seccomp_filter);
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 if (l->ns_fds[t] >= 0)
                         close(l->ns_fds[t]);

@@ -187,6 +187,9 @@ STUB_TEXT void stub_main(struct stub_plan *p)
                         SYS1(__NR_close, p->ctty_fd);
         }
 
+        /* Once ready the parent may go away (create returns): do not die with it. Done
+         * before the filter, which may deny or notify prctl (see seccomp_check_notify). */
+        SYS5(__NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
         if (p->seccomp && !p->no_new_privs) {
                 r = load_seccomp(p, &listener);
                 if (r < 0)
@@ -215,8 +218,6 @@ STUB_TEXT void stub_main(struct stub_plan *p)
                 }
         }
 
-        /* From here the parent may go away (create returns): do not die with it. */
-        SYS5(__NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
         if (p->ready.len > 0) {
                 r = listener >= 0 ? send_with_fd(p->sync_fd, &p->ready, listener)
                                   : SYS3(__NR_write, p->sync_fd, p->ready.bytes, p->ready.len);
