@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "spec/default_seccomp.h"
 #include "spec/spec.h"
 
 static const char default_config[] =
@@ -119,6 +120,20 @@ static void make_rootless(json_object *config)
         }
 }
 
+/* The seccomp profile that fits the capabilities the template grants. */
+static void add_seccomp(json_object *config)
+{
+        json_object *process = json_object_object_get(config, "process");
+        json_object *bounding = json_object_object_get(json_object_object_get(process, "capabilities"), "bounding");
+        uint64_t caps = 0;
+        for (size_t i = 0; i < json_object_array_length(bounding); i++) {
+                int cap = spec_capability_from_name(json_object_get_string(json_object_array_get_idx(bounding, i)));
+                if (cap >= 0)
+                        caps |= 1ULL << cap;
+        }
+        json_object_object_add(json_object_object_get(config, "linux"), "seccomp", default_seccomp_profile(caps));
+}
+
 char *spec_default_json(bool rootless)
 {
         char *text = expand_template();
@@ -128,6 +143,7 @@ char *spec_default_json(bool rootless)
         free(text);
         if (config == NULL)
                 return NULL;
+        add_seccomp(config);
         if (rootless)
                 make_rootless(config);
         char *out = strdup(json_object_to_json_string_ext(

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <termios.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,6 +277,51 @@ static int cmd_unshare_mount(int argc, char **argv)
         return run_command(argc - 1, argv + 1);
 }
 
+/* syscall NAME [ARGS]: makes one raw system call with integer arguments (0x… allowed).
+ * A clone that succeeds exits at once in the child. */
+static int cmd_syscall(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                long nr;
+        } calls[] = {
+                { "getcwd", SYS_getcwd },     { "mkdir", SYS_mkdir },
+                { "unshare", SYS_unshare },   { "setns", SYS_setns },
+                { "mount", SYS_mount },       { "umount2", SYS_umount2 },
+                { "keyctl", SYS_keyctl },     { "bpf", SYS_bpf },
+                { "clone", SYS_clone },       { "clone3", SYS_clone3 },
+                { "personality", SYS_personality }, { "socket", SYS_socket },
+                { "ptrace", SYS_ptrace },     { "io_uring_setup", SYS_io_uring_setup },
+                { "kexec_load", SYS_kexec_load }, { "chroot", SYS_chroot },
+                { "reboot", SYS_reboot },     { "vmsplice", SYS_vmsplice },
+                { "perf_event_open", SYS_perf_event_open }, { "open_by_handle_at", SYS_open_by_handle_at },
+                { "getppid", SYS_getppid },
+        };
+        if (argc < 2)
+                return 2;
+        long nr = -1;
+        for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+                if (strcmp(calls[i].name, argv[1]) == 0)
+                        nr = calls[i].nr;
+        if (nr < 0)
+                return 2;
+        long a[6] = { 0 };
+        for (int i = 2; i < argc && i < 8; i++)
+                a[i - 2] = (long)strtoull(argv[i], NULL, 0);
+        /* clone3 FLAGS: the flags go in a struct clone_args. */
+        uint64_t clone_args[11] = { (uint64_t)a[0], 0, 0, 0, SIGCHLD };
+        if (nr == SYS_clone3) {
+                a[0] = (long)clone_args;
+                a[1] = sizeof(clone_args);
+        }
+        long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        if (r == 0 && (nr == SYS_clone || nr == SYS_clone3))
+                _exit(0);
+        if (r < 0)
+                return fail("syscall");
+        return ok();
+}
+
 static int cmd_exit(int argc, char **argv)
 {
         return argc > 1 ? atoi(argv[1]) : 0;
@@ -454,6 +501,7 @@ static const struct {
         { "winch", cmd_winch },
         { "tty", cmd_tty },
         { "hook", cmd_hook },
+        { "syscall", cmd_syscall },
 };
 
 static int run_command(int argc, char **argv)

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <cmocka.h>
 
 #include "linux/seccomp.h"
+#include "spec/default_seccomp.h"
 #include "spec/spec.h"
 
 #define CONFIG_HEAD "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"cwd\":\"/\",\"args\":[\"x\"]},"
@@ -338,6 +341,54 @@ static void notify_is_refused_for_calls_nook_makes_after_loading(void **state)
         spec_free(spec);
 }
 
+/* ---- the default profile ---- */
+
+static bool allows(json_object *profile, const char *name)
+{
+        json_object *names = json_object_object_get(json_object_array_get_idx(
+                                                            json_object_object_get(profile, "syscalls"), 0),
+                                                    "names");
+        for (size_t i = 0; i < json_object_array_length(names); i++)
+                if (strcmp(json_object_get_string(json_object_array_get_idx(names, i)), name) == 0)
+                        return true;
+        return false;
+}
+
+static bool has_rule_for(json_object *profile, const char *name)
+{
+        json_object *rules = json_object_object_get(profile, "syscalls");
+        for (size_t i = 1; i < json_object_array_length(rules); i++) {
+                json_object *names = json_object_object_get(json_object_array_get_idx(rules, i), "names");
+                if (strcmp(json_object_get_string(json_object_array_get_idx(names, 0)), name) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void the_default_profile_compiles_and_follows_capabilities(void **state)
+{
+        (void)state;
+        json_object *plain = default_seccomp_profile(1ULL << CAP_CHOWN);
+        struct seccomp_program p = compile_ok(json_object_to_json_string(plain));
+        assert_true(p.len > 300 && p.len < 4096);
+        /* The container process itself runs under it. */
+        assert_int_equal(getppid_under(&p, 0, 0), 0);
+        seccomp_program_free(&p);
+        assert_false(allows(plain, "mount"));
+        assert_false(allows(plain, "clone"));
+        assert_true(has_rule_for(plain, "clone"));
+        assert_true(has_rule_for(plain, "clone3"));
+        assert_false(allows(plain, "chroot"));
+        json_object *admin = default_seccomp_profile((1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_SYS_CHROOT));
+        assert_true(allows(admin, "mount"));
+        assert_true(allows(admin, "clone"));
+        assert_true(allows(admin, "chroot"));
+        assert_false(has_rule_for(admin, "clone"));
+        assert_false(has_rule_for(admin, "clone3"));
+        json_object_put(plain);
+        json_object_put(admin);
+}
+
 /* ---- the cache ---- */
 
 static char *make_temp_dir(void)
@@ -477,6 +528,7 @@ int main(void)
                 cmocka_unit_test(flags_are_passed_as_the_kernel_knows_them),
                 cmocka_unit_test(notify_hands_the_call_to_the_listener),
                 cmocka_unit_test(notify_is_refused_for_calls_nook_makes_after_loading),
+                cmocka_unit_test(the_default_profile_compiles_and_follows_capabilities),
                 cmocka_unit_test(a_cached_program_is_used_when_the_profile_matches),
                 cmocka_unit_test(another_profile_never_gets_a_cached_program),
                 cmocka_unit_test(a_cache_others_can_write_is_ignored),
