@@ -25,6 +25,8 @@
 #include "container/hooks.h"
 #include "container/spawn.h"
 #include "container/sync.h"
+#include "linux/devices.h"
+#include "linux/lsm.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
 #include "linux/syscalls.h"
@@ -105,6 +107,40 @@ static int resolve_paths(struct launch *l, nook_err *err)
         return 0;
 }
 
+/* A sysctl written through a namespace joined by path must not be the host's:
+ * nook's own namespace of that type is the host's (runc checks the network one). */
+static int check_sysctl_namespaces(const struct launch *l, nook_err *err)
+{
+        const struct spec_linux *linux_ = l->spec->linux;
+        for (size_t i = 0; linux_ != NULL && i < linux_->sysctl.len; i++) {
+                const char *key = linux_->sysctl.items[i].key;
+                enum spec_namespace_type type = spec_sysctl_namespace(key);
+                if (type == NS_TYPE_COUNT || l->ns_fds[type] < 0)
+                        continue;
+                char own[64];
+                snprintf(own, sizeof(own), "/proc/self/ns/%s", type == NS_NETWORK ? "net" : spec_namespace_name(type));
+                struct stat joined, host;
+                if (fstat(l->ns_fds[type], &joined) < 0 || stat(own, &host) < 0)
+                        return nook_error_errno(err, "linux.sysctl: \"%s\": compare namespaces", key);
+                if (joined.st_dev == host.st_dev && joined.st_ino == host.st_ino)
+                        return nook_error(err, EPERM, "linux.sysctl: \"%s\" would change the host's %s namespace (%s)",
+                                          key, spec_namespace_name(type), spec_namespace(l->spec, type)->path);
+        }
+        return 0;
+}
+
+/* What the config asks of the host, checked before anything on it changes. */
+static int check_host(const struct launch *l, nook_err *err)
+{
+        const struct spec_linux *linux_ = l->spec->linux;
+        int ret = lsm_check(l->spec->process, linux_ != NULL ? linux_->mount_label : NULL, err);
+        if (ret == 0 && l->in_userns && linux_ != NULL)
+                ret = devices_check_host(linux_->devices.items, linux_->devices.len, err);
+        if (ret == 0)
+                ret = check_sysctl_namespaces(l, err);
+        return ret;
+}
+
 /* Compiled here, before clone3, through a cache under the state root (a large profile
  * takes longer to compile than the rest of a start); the stub loads it last. */
 static int compile_seccomp(struct launch *l, nook_err *err)
@@ -141,6 +177,8 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 ret = resolve_paths(l, err);
         if (ret == 0)
                 ret = plan_namespaces(l, err);
+        if (ret == 0)
+                ret = check_host(l, err);
         if (ret == 0)
                 ret = compile_seccomp(l, err);
         if (ret < 0)

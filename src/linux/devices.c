@@ -108,6 +108,23 @@ int devices_create(int rootfd, const struct spec_device *devices, size_t n, bool
         return 0;
 }
 
+int devices_check_host(const struct spec_device *devices, size_t n, nook_err *err)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct spec_device *d = &devices[i];
+                struct stat st;
+                if (stat(d->path, &st) < 0)
+                        return nook_error_errno(err, "linux.devices[%zu]: `%s` on the host (bound from there in a user "
+                                                     "namespace)", i, d->path);
+                mode_t want = device_mode(d) & S_IFMT;
+                if ((st.st_mode & S_IFMT) != want)
+                        return nook_error(err, EINVAL, "linux.devices[%zu]: `%s` on the host is not a %s", i, d->path,
+                                          want == S_IFBLK ? "block device" : want == S_IFIFO ? "fifo"
+                                                                                              : "character device");
+        }
+        return 0;
+}
+
 int devices_create_symlinks(int rootfd, nook_err *err)
 {
         static const struct {

@@ -13,6 +13,10 @@
  * devices under rootfd. bind: bind-mount the host's nodes instead of mknod. */
 int devices_create(int rootfd, const struct spec_device *devices, size_t n, bool bind, nook_err *err);
 
+/* In a user namespace devices are bound from the host: each must exist there,
+ * of the declared type. Checked before anything is set up. */
+int devices_check_host(const struct spec_device *devices, size_t n, nook_err *err);
+
 /* /dev/fd, /dev/stdin|stdout|stderr, /dev/core and /dev/ptmx → pts/ptmx. */
 int devices_create_symlinks(int rootfd, nook_err *err);
 

@@ -743,8 +743,7 @@ static bool has_namespace(const struct spec *spec, enum spec_namespace_type type
         return spec_namespace(spec, type) != NULL;
 }
 
-/* Which namespace a sysctl lives in, as runc decides it; NS_TYPE_COUNT when none. */
-static enum spec_namespace_type sysctl_namespace(const char *key)
+enum spec_namespace_type spec_sysctl_namespace(const char *key)
 {
         static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
                                                 "kernel.sem",    "kernel.shmall", "kernel.shmmax",
@@ -816,7 +815,7 @@ static int validate_spec(struct parser *p, void *dest)
         }
         for (size_t i = 0; l != NULL && i < l->sysctl.len; i++) {
                 const char *key = l->sysctl.items[i].key;
-                enum spec_namespace_type ns = sysctl_namespace(key);
+                enum spec_namespace_type ns = spec_sysctl_namespace(key);
                 if (!sysctl_key_is_sane(key))
                         return parse_fail(p, "linux.sysctl: invalid key \"%s\"", key);
                 if (ns == NS_TYPE_COUNT)

@@ -335,6 +335,9 @@ const struct spec_namespace *spec_namespace(const struct spec *spec, enum spec_n
 const char *spec_namespace_name(enum spec_namespace_type type);
 int spec_namespace_clone_flag(enum spec_namespace_type type);
 
+/* The namespace a sysctl key lives in, as runc decides it; NS_TYPE_COUNT when none. */
+enum spec_namespace_type spec_sysctl_namespace(const char *key);
+
 /* Capability names ("CAP_CHOWN") to numbers and back; -1 / NULL when unknown. */
 int spec_capability_from_name(const char *name);
 const char *spec_capability_name(int cap);

@@ -213,7 +213,7 @@ def test_notify_with_create_and_start(bundle, tmp_path):
     bundle.start()
     agent.join()
     assert "No space left on device" in bundle.output()
-    bundle.delete()
+    bundle.delete("--force")  # the init may not be reaped yet
 
 
 def test_notify_without_an_agent_fails_cleanly(bundle, tmp_path):
