@@ -26,7 +26,7 @@ LIB_OBJECTS := $(filter-out $(BUILD)/obj/main.o,$(OBJECTS))
 UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(UNIT_SOURCES:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all setup demo check unit integration bench clean
+.PHONY: all setup demo check unit integration bench fuzz clean
 
 all: $(BUILD)/nook $(BUILD)/nook-test-helper
 
@@ -52,8 +52,29 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJECTS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(NOOK_CFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The fuzzer's finds replayed with AddressSanitizer, whose leak checker runs at exit.
+$(BUILD)/unit/test_fuzz_regressions: tests/unit/test_fuzz_regressions.c $(LIB_OBJECTS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(NOOK_CFLAGS) $(CFLAGS) -fsanitize=address -o $@ $^ $(LDLIBS) -lcmocka
+
 setup:
 	@scripts/setup.sh
+
+# The config parser under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS; crashes land in build/fuzz/.
+FUZZ_SECONDS ?= 600
+FUZZ_SOURCES := tests/fuzz/fuzz_spec.c $(wildcard src/spec/*.c) src/util/error.c src/util/fs.c src/util/log.c \
+                src/linux/seccomp.c src/linux/terminal.c src/linux/mount.c
+$(BUILD)/fuzz/fuzz_spec: $(FUZZ_SOURCES)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $(FUZZ_SOURCES) -ljson-c -lseccomp
+
+fuzz:
+	@NOOK_FUZZ=1 scripts/setup.sh
+	$(MAKE) $(BUILD)/fuzz/fuzz_spec
+	@mkdir -p $(BUILD)/fuzz/corpus
+	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp $(BUILD)/fuzz/fuzz_spec -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/spec.dict -max_len=16384 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 demo: setup all
 	@scripts/demo.sh

@@ -3,6 +3,8 @@
 set -eu
 packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-static python3-pytest
           uidmap crun runc hyperfine time iproute2 procps"
+# make fuzz: libFuzzer comes with clang.
+[ "${NOOK_FUZZ:-0}" = 1 ] && packages="$packages clang libclang-rt-14-dev"
 missing=""
 for p in $packages; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

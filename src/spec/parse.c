@@ -2,6 +2,7 @@
 #include "spec/parse.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -345,6 +346,8 @@ int parse_object_ptr(struct parser *p, json_object *v, void *dest, const void *a
 
 int parse_json_text(const char *text, size_t len, json_object **out, nook_err *err)
 {
+        if (len > INT_MAX)
+                return nook_error(err, EFBIG, "parse JSON: %zu bytes is too long", len);
         json_tokener *tok = json_tokener_new();
         if (tok == NULL)
                 return nook_error(err, ENOMEM, "parse JSON");
@@ -354,8 +357,11 @@ int parse_json_text(const char *text, size_t len, json_object **out, nook_err *e
         size_t offset = json_tokener_get_parse_end(tok);
         json_tokener_free(tok);
         if (jerr == json_tokener_success) {
-                /* Anything but whitespace after the document is an error too. */
-                size_t rest = offset + strspn(text + offset, " \t\r\n");
+                /* Anything but whitespace after the document is an error too. The text
+                 * is len bytes, not a C string: no strspn past its end. */
+                size_t rest = offset;
+                while (rest < len && strchr(" \t\r\n", text[rest]) != NULL && text[rest] != '\0')
+                        rest++;
                 if (rest == len) {
                         if (root == NULL)
                                 return nook_error(err, 0, "expected a JSON object, got null");

@@ -28,8 +28,10 @@ static int parse_capability_set(struct parser *p, json_object *v, void *dest, co
         (void)arg;
         spec_strings names = { 0 };
         int ret = parse_strings(p, v, &names, NULL);
-        if (ret < 0)
+        if (ret < 0) {
+                free(names.items); /* what parse_array had filled before the bad item */
                 return ret;
+        }
         uint64_t mask = 0;
         for (size_t i = 0; i < names.len; i++) {
                 int cap = spec_capability_from_name(names.items[i]);
