@@ -49,12 +49,10 @@ def test_mount_destination_through_a_symlink_stays_in_the_rootfs(bundle, host_di
     bundle.config["mounts"].append({"destination": "/evil/sub", "type": "tmpfs", "source": "tmpfs"})
     p = bundle.sh("ls /evil/")
     assert host_unchanged(host_dir)
+    assert p.returncode == 0, p.stderr
     assert "secret" not in p.stdout
-    # Creating what the symlink names inside the rootfs (as runc does) or refusing are both safe.
-    if p.returncode == 0:
-        assert (bundle.rootfs / str(host_dir).lstrip("/") / "sub").is_dir()
-    else:
-        assert "inside the rootfs" in p.stderr
+    # What the symlink names is created inside the rootfs, as runc does.
+    assert (bundle.rootfs / str(host_dir).lstrip("/") / "sub").is_dir()
 
 
 def test_bind_mount_file_destination_through_a_symlink_stays_in_the_rootfs(bundle, host_dir, tmp_path):
@@ -65,7 +63,7 @@ def test_bind_mount_file_destination_through_a_symlink_stays_in_the_rootfs(bundl
                                     "options": ["bind", "ro"]})
     p = bundle.sh("cat /evil/file")
     assert host_unchanged(host_dir)
-    assert p.stdout == "bound\n" or "inside the rootfs" in p.stderr
+    assert p.stdout == "bound\n", p.stderr
 
 
 def test_a_dangling_symlink_as_mount_destination_creates_inside(bundle, host_dir):
@@ -73,7 +71,8 @@ def test_a_dangling_symlink_as_mount_destination_creates_inside(bundle, host_dir
     bundle.config["mounts"].append({"destination": "/evil", "type": "tmpfs", "source": "tmpfs"})
     p = bundle.run()
     assert host_unchanged(host_dir)
-    assert p.returncode == 0 or "inside the rootfs" in p.stderr
+    assert p.returncode == 0, p.stderr
+    assert (bundle.rootfs / str(host_dir).lstrip("/") / "created-by-nook").is_dir()
 
 
 @pytest.mark.parametrize("target", ["absolute", "relative"])
@@ -82,8 +81,8 @@ def test_cwd_through_a_symlink_stays_in_the_rootfs(bundle, host_dir, target):
     bundle.config["process"]["cwd"] = "/evil/newdir"
     p = bundle.sh("ls -a; ls ..")
     assert host_unchanged(host_dir)
+    assert p.returncode == 0, p.stderr
     assert "secret" not in p.stdout
-    assert p.returncode == 0 or "process.cwd" in p.stderr
 
 
 @pytest.mark.parametrize("cwd", [f"/proc/self/fd/{fd}" for fd in range(3, 10)] + ["/proc/self/cwd", "/proc/1/root/.."])
@@ -103,7 +102,8 @@ def test_device_path_through_a_symlink_stays_in_the_rootfs(bundle, host_dir):
     bundle.config["linux"]["devices"] = [{"path": "/devlink/mynull", "type": "c", "major": 1, "minor": 3}]
     p = bundle.sh("ls -l /devlink/")
     assert host_unchanged(host_dir)
-    assert p.returncode == 0 or "inside the rootfs" in p.stderr
+    assert p.returncode == 0, p.stderr
+    assert "mynull" in p.stdout
 
 
 def test_image_dev_symlinked_to_the_host_gets_no_nodes_there(bundle, host_dir):
@@ -141,8 +141,9 @@ def test_symlink_swapped_during_start_never_reaches_the_host(bundle, host_dir):
     try:
         for _ in range(20):
             p = bundle.run()
-            assert p.returncode == 0, p.stderr
             assert host_unchanged(host_dir)
+            # Losing the race (the path changed between creating and opening it) is a clean refusal.
+            assert p.returncode == 0 or "inside the rootfs" in p.stderr, p.stderr
     finally:
         stop.set()
         t.join()
