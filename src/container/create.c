@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "container/hooks.h"
+#include "container/seccomp_agent.h"
 #include "container/spawn.h"
 #include "container/sync.h"
 #include "linux/devices.h"
@@ -409,29 +410,6 @@ static int handshake(struct launch *l, nook_err *err)
         return ret;
 }
 
-/* The seccomp agent gets the notify fd with the container process state (OCI config-linux.md). */
-static int forward_seccomp_listener(struct launch *l, nook_err *err)
-{
-        const struct spec_seccomp *config = l->spec->linux->seccomp;
-        json_object *o = json_object_new_object();
-        json_object *fds = json_object_new_array();
-        json_object_array_add(fds, json_object_new_string("seccompFd"));
-        json_object_object_add(o, "ociVersion", json_object_new_string(l->spec->oci_version));
-        json_object_object_add(o, "fds", fds);
-        json_object_object_add(o, "pid", json_object_new_int(l->pid));
-        if (config->listener_metadata != NULL)
-                json_object_object_add(o, "metadata", json_object_new_string(config->listener_metadata));
-        json_object_object_add(o, "state", state_to_json(&l->state, STATUS_CREATING));
-        int ret = seccomp_send_listener(config->listener_path, l->seccomp_listener,
-                                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                                                  JSON_C_TO_STRING_NOSLASHESCAPE),
-                                        err);
-        json_object_put(o);
-        close(l->seccomp_listener);
-        l->seccomp_listener = -1;
-        return ret;
-}
-
 int launch_spawn(struct launch *l, nook_err *err)
 {
         l->console_master = l->seccomp_listener = -1;
@@ -445,8 +423,11 @@ int launch_spawn(struct launch *l, nook_err *err)
         ret = clone_init(l, err);
         if (ret == 0)
                 ret = handshake(l, err);
-        if (ret == 0 && l->seccomp_listener >= 0)
-                ret = forward_seccomp_listener(l, err);
+        if (ret == 0 && l->seccomp_listener >= 0) {
+                ret = seccomp_agent_send(l->spec, &l->state, STATUS_CREATING, l->pid, l->seccomp_listener, err);
+                close(l->seccomp_listener);
+                l->seccomp_listener = -1;
+        }
         if (ret < 0)
                 return ret;
         l->state.start_time = state_process_start_time(l->pid);

@@ -18,8 +18,10 @@
 
 #include "container/container.h"
 #include "container/foreground.h"
+#include "container/seccomp_agent.h"
 #include "container/spawn.h"
 #include "container/state.h"
+#include "linux/seccomp.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -210,6 +212,25 @@ static int write_pid_file(const char *path, pid_t pid, nook_err *err)
         return ret < 0 ? nook_error_wrap(err, "--pid-file") : 0;
 }
 
+/* The container's seccomp profile applies to every process in it, as in runc:
+ * an exec'd one unfiltered would be a way around it. Compiled through the same
+ * cache as create's, so it is a read. */
+static int compile_seccomp(const struct exec_options *o, const struct spec *spec, const struct spec_process *process,
+                           struct seccomp_program *program, nook_err *err)
+{
+        *program = (struct seccomp_program){ 0 };
+        const struct spec_seccomp *config = spec->linux != NULL ? spec->linux->seccomp : NULL;
+        if (config == NULL)
+                return 0;
+        int ret = seccomp_check_notify(config, process->no_new_privileges, err);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *cache = NULL;
+        if (asprintf(&cache, "%s/" SECCOMP_CACHE_DIR, o->root) < 0)
+                cache = NULL;
+        return seccomp_compile_cached(config, cache, program, err);
+}
+
 static int exec_loaded(const struct exec_options *o, const struct container_state *state, const struct spec *spec,
                        struct exec_process *p, int *exit_code, nook_err *err)
 {
@@ -219,6 +240,10 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         bool relay = p->process.terminal && o->console_socket == NULL;
         if (relay && o->detach)
                 return nook_error(err, 0, "exec: --tty with --detach needs --console-socket");
+        struct seccomp_program filter;
+        ret = compile_seccomp(o, spec, &p->process, &filter, err);
+        if (ret < 0)
+                return ret;
         struct winsize ws;
         if (relay && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
                 /* The pty has nook's terminal's size before the program looks. */
@@ -243,9 +268,20 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
                 .preserve_fds = o->preserve_fds,
                 .stdin_fd = -1,
                 .stdout_fd = -1,
+                .filter = filter.filter,
+                .filter_len = filter.len,
+                .seccomp_flags = filter.flags,
         };
         struct spawn_result r;
         ret = spawn_process(&req, &r, err);
+        if (ret == 0 && r.seccomp_listener >= 0) {
+                /* The program waits in its first notified call until the agent has the fd. */
+                ret = seccomp_agent_send(spec, state, STATUS_RUNNING, r.pid, r.seccomp_listener, err);
+                if (ret < 0) {
+                        sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
+                        waitpid(r.pid, NULL, 0);
+                }
+        }
         if (ret == 0 && o->pid_file != NULL) {
                 ret = write_pid_file(o->pid_file, r.pid, err);
                 if (ret < 0) {
@@ -257,6 +293,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
                 ret = foreground_wait(r.pid, r.pidfd, r.console_master, &signals, exit_code, err);
         foreground_terminal_end(&terminal);
         spawn_result_close(&r);
+        seccomp_program_free(&filter);
         if (!o->detach)
                 sigprocmask(SIG_SETMASK, &old, NULL);
         return ret;

@@ -7,6 +7,7 @@
 
 #include "container/container.h"
 #include "linux/mount_options.h"
+#include "linux/seccomp.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
 
@@ -44,8 +45,21 @@ static json_object *linux_features(void)
         json_object_object_add(cgroup, "systemdUser", json_object_new_boolean(false));
         json_object_object_add(cgroup, "rdma", json_object_new_boolean(false));
         json_object_object_add(l, "cgroup", cgroup);
-        /* linux.seccomp is parsed but not loaded by this build yet. */
-        json_object_object_add(l, "seccomp", enabled(false));
+        json_object *seccomp = enabled(true);
+        static const struct {
+                const char *key;
+                enum seccomp_names kind;
+        } seccomp_lists[] = {
+                { "actions", SECCOMP_NAMES_ACTIONS },     { "operators", SECCOMP_NAMES_OPERATORS },
+                { "archs", SECCOMP_NAMES_ARCHITECTURES }, { "knownFlags", SECCOMP_NAMES_FLAGS },
+                { "supportedFlags", SECCOMP_NAMES_SUPPORTED_FLAGS },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(seccomp_lists); i++) {
+                const char *names[64];
+                size_t n = seccomp_names(seccomp_lists[i].kind, names, ARRAY_SIZE(names));
+                json_object_object_add(seccomp, seccomp_lists[i].key, strings(names, n));
+        }
+        json_object_object_add(l, "seccomp", seccomp);
         /* Labels are refused, not applied (see exec.c). */
         json_object_object_add(l, "apparmor", enabled(false));
         json_object_object_add(l, "selinux", enabled(false));

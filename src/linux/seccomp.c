@@ -310,6 +310,50 @@ void seccomp_program_free(struct seccomp_program *p)
         p->len = 0;
 }
 
+size_t seccomp_names(enum seccomp_names kind, const char **out, size_t max)
+{
+        static const char *const action_names[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
+                                                     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                                                     "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP" };
+        static const char *const operator_names[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+                                                       "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE" };
+        static const char *const arch_names[] = {
+                "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+                "SCMP_ARCH_AARCH64",  "SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+                "SCMP_ARCH_MIPSEL",   "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+                "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+                "SCMP_ARCH_PARISC",   "SCMP_ARCH_PARISC64",  "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+                "SCMP_ARCH_M68K",     "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB",
+        };
+        size_t n = 0;
+        uint32_t token;
+        switch (kind) {
+        case SECCOMP_NAMES_ACTIONS:
+                for (size_t i = 0; i < ARRAY_SIZE(action_names); i++)
+                        if (n < max)
+                                out[n++] = action_names[i];
+                break;
+        case SECCOMP_NAMES_OPERATORS:
+                for (size_t i = 0; i < ARRAY_SIZE(operator_names); i++)
+                        if (n < max)
+                                out[n++] = operator_names[i];
+                break;
+        case SECCOMP_NAMES_ARCHITECTURES:
+                for (size_t i = 0; i < ARRAY_SIZE(arch_names); i++)
+                        if (n < max && resolve_arch(arch_names[i], &token) == 0)
+                                out[n++] = arch_names[i];
+                break;
+        case SECCOMP_NAMES_FLAGS:
+        case SECCOMP_NAMES_SUPPORTED_FLAGS:
+                for (size_t i = 0; i < ARRAY_SIZE(filter_flags); i++)
+                        if (n < max && (kind == SECCOMP_NAMES_FLAGS || filter_flags[i].flag == 0 ||
+                                        kernel_has_flag(filter_flags[i].flag)))
+                                out[n++] = filter_flags[i].name;
+                break;
+        }
+        return n;
+}
+
 int seccomp_send_listener(const char *path, int notify_fd, const char *process_state, nook_err *err)
 {
         _cleanup_close_ int sock = terminal_connect(path, err);

@@ -43,6 +43,16 @@ bool seccomp_uses_notify(const struct spec_seccomp *config);
 
 void seccomp_program_free(struct seccomp_program *p);
 
+/* For `nook features`: the names this build accepts, and the flags this kernel has. */
+enum seccomp_names {
+        SECCOMP_NAMES_ACTIONS,
+        SECCOMP_NAMES_OPERATORS,
+        SECCOMP_NAMES_ARCHITECTURES, /* those libseccomp knows */
+        SECCOMP_NAMES_FLAGS,
+        SECCOMP_NAMES_SUPPORTED_FLAGS,
+};
+size_t seccomp_names(enum seccomp_names kind, const char **out, size_t max);
+
 /* Sends the notify fd with the container process state (JSON) to the seccomp
  * agent listening on the unix stream socket at path, in one message. */
 int seccomp_send_listener(const char *path, int notify_fd, const char *process_state, nook_err *err);

@@ -4,6 +4,7 @@ SCMP_ACT_NOTIFY hands the listener to an agent; compiled programs are cached;
 import fcntl
 import json
 import os
+import pathlib
 import select
 import signal
 import socket
@@ -122,6 +123,26 @@ def test_the_compiled_filter_is_cached_under_the_state_root(bundle, nook):
     assert len(os.listdir(cache)) == 2
 
 
+def test_an_exec_d_process_gets_the_containers_filter(bundle):
+    """A process started by `nook exec` without the filter would be a way around it."""
+    set_seccomp(bundle, ALLOW_BUT(rule(["getppid"], errnoRet=28)))
+    bundle.args = ["sleep", "300"]
+    bundle.run("-d", check=True)
+    p = bundle.nook("exec", bundle.id, "nook-test-helper", "syscall", "getppid", check=False)
+    bundle.nook("delete", "--force", bundle.id)
+    assert p.stdout.strip() == "syscall: ENOSPC", p.stderr
+
+
+def test_features_lists_what_seccomp_takes(nook):
+    features = json.loads(nook("features").stdout)["linux"]["seccomp"]
+    assert features["enabled"] is True
+    assert {"SCMP_ACT_NOTIFY", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_ERRNO"} <= set(features["actions"])
+    assert "SCMP_CMP_MASKED_EQ" in features["operators"]
+    assert {"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"} <= set(features["archs"])
+    assert "SECCOMP_FILTER_FLAG_LOG" in features["knownFlags"]
+    assert set(features["supportedFlags"]) <= set(features["knownFlags"])
+
+
 # ---- SCMP_ACT_NOTIFY ----
 
 SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100  # _IOWR('!', 0, struct seccomp_notif), 80 bytes
@@ -214,6 +235,27 @@ def test_notify_with_create_and_start(bundle, tmp_path):
     agent.join()
     assert "No space left on device" in bundle.output()
     bundle.delete("--force")  # the init may not be reaped yet
+
+
+def test_notify_reaches_the_agent_for_an_exec_d_process(bundle, tmp_path):
+    set_seccomp(bundle, ALLOW_BUT(rule(["getppid"], "SCMP_ACT_NOTIFY")))
+    bundle.config["linux"]["seccomp"]["listenerPath"] = str(tmp_path / "unused.sock")
+    bundle.args = ["sleep", "300"]
+    init = Agent(tmp_path / "unused.sock", 1)
+    bundle.run("-d", check=True)
+    agent = Agent(tmp_path / "exec.sock", 28)
+    # exec reads the config saved at create: point its listener at the second agent.
+    saved = pathlib.Path(bundle.nook.root) / bundle.id / "config.json"
+    config = json.loads(saved.read_text())
+    config["linux"]["seccomp"]["listenerPath"] = agent.path
+    saved.write_text(json.dumps(config))
+    p = bundle.nook("exec", bundle.id, "nook-test-helper", "syscall", "getppid", check=False)
+    bundle.nook("delete", "--force", bundle.id)
+    agent.join()
+    init.join()
+    assert p.stdout.strip() == "syscall: ENOSPC", p.stderr
+    assert agent.state["state"]["status"] == "running"
+    assert agent.state["pid"] != agent.state["state"]["pid"]
 
 
 def test_notify_without_an_agent_fails_cleanly(bundle, tmp_path):
