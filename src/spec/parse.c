@@ -281,6 +281,20 @@ int parse_string_map(struct parser *p, json_object *v, void *dest, const void *a
         return 0;
 }
 
+/* A one-letter type out of an allowed set ("cbup" for devices). */
+int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        const char *allowed = arg;
+        const char *name;
+        int ret = parse_string(p, v, &name, NULL);
+        if (ret < 0)
+                return ret;
+        if (strlen(name) != 1 || strchr(allowed, name[0]) == NULL)
+                return parse_fail(p, "unknown device type \"%s\"", name);
+        *(char *)dest = name[0];
+        return 0;
+}
+
 int enum_lookup(const struct enum_type *type, const char *name)
 {
         for (size_t i = 0; i < type->n_values; i++)

@@ -84,6 +84,12 @@ int parse_object_ptr(struct parser *p, json_object *v, void *dest, const void *a
 /* arg: struct array_type; dest: SPEC_ARRAY */
 int parse_array(struct parser *p, json_object *v, void *dest, const void *arg);
 
+/* arg: the allowed letters ("cbup"); dest: char. */
+int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg);
+
+#define ENUM_TYPE(table, what) { table, sizeof(table) / sizeof((table)[0]), what }
+#define ARRAY_OF(fn, type, extra) { fn, sizeof(type), extra }
+
 /* Looks a name up in an enum table; -1 when absent. */
 int enum_lookup(const struct enum_type *type, const char *name);
 

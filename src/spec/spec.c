@@ -15,11 +15,10 @@
 #include <sys/resource.h>
 
 #include "spec/parse.h"
+#include "spec/tables.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-#define ENUM_TYPE(table, what) { table, ARRAY_SIZE(table), what }
-#define ARRAY_OF(fn, type, extra) { fn, sizeof(type), extra }
 
 /* ---- custom field parsers ---- */
 
@@ -60,20 +59,6 @@ static int parse_rlimit_type(struct parser *p, json_object *v, void *dest, const
         if (resource < 0)
                 return parse_fail(p, "unknown rlimit \"%s\"", name);
         *(int *)dest = resource;
-        return 0;
-}
-
-/* A one-letter type out of an allowed set ("cbup" for devices). */
-static int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        const char *allowed = arg;
-        const char *name;
-        int ret = parse_string(p, v, &name, NULL);
-        if (ret < 0)
-                return ret;
-        if (strlen(name) != 1 || strchr(allowed, name[0]) == NULL)
-                return parse_fail(p, "unknown device type \"%s\"", name);
-        *(char *)dest = name[0];
         return 0;
 }
 
@@ -404,235 +389,6 @@ static int parse_device(struct parser *p, json_object *v, void *dest, const void
         return parse_object(p, v, dest, arg);
 }
 
-/* ---- linux.resources ---- */
-
-static const struct field device_cgroup_fields[] = {
-        FIELD("allow", parse_bool, struct spec_device_cgroup, allow, NULL),
-        FIELD("type", parse_type_letter, struct spec_device_cgroup, type, "acb"),
-        FIELD("major", parse_opt_i64, struct spec_device_cgroup, major, NULL),
-        FIELD("minor", parse_opt_i64, struct spec_device_cgroup, minor, NULL),
-        FIELD("access", parse_string, struct spec_device_cgroup, access, NULL),
-};
-static int finish_device_cgroup(struct parser *p, void *dest)
-{
-        struct spec_device_cgroup *d = dest;
-        if (d->type == 0)
-                d->type = 'a';
-        if (d->access == NULL || d->access[0] == '\0')
-                d->access = "rwm";
-        if (strspn(d->access, "rwm") != strlen(d->access))
-                return parse_fail_field(p, "access", "must be made of r, w and m, got \"%s\"", d->access);
-        return 0;
-}
-static const struct object_type device_cgroup_type =
-        OBJECT_TYPE(struct spec_device_cgroup, device_cgroup_fields, finish_device_cgroup);
-
-#define RFIELD(json_name, fn, member, ...) FIELD(json_name, fn, struct spec_resources, member, __VA_ARGS__)
-static const struct field memory_fields[] = {
-        RFIELD("limit", parse_opt_i64, memory.limit, NULL),
-        RFIELD("reservation", parse_opt_i64, memory.reservation, NULL),
-        RFIELD("swap", parse_opt_i64, memory.swap, NULL),
-        RFIELD("kernel", parse_opt_i64, memory.kernel, NULL),
-        RFIELD("kernelTCP", parse_opt_i64, memory.kernel_tcp, NULL),
-        RFIELD("swappiness", parse_opt_u64, memory.swappiness, NULL),
-        RFIELD("disableOOMKiller", parse_opt_bool, memory.disable_oom_killer, NULL),
-        RFIELD("useHierarchy", parse_opt_bool, memory.use_hierarchy, NULL),
-        RFIELD("checkBeforeUpdate", parse_opt_bool, memory.check_before_update, NULL),
-};
-static const struct object_type memory_type = OBJECT_TYPE(struct spec_resources, memory_fields, NULL);
-
-static const struct field cpu_fields[] = {
-        RFIELD("shares", parse_opt_u64, cpu.shares, NULL),
-        RFIELD("quota", parse_opt_i64, cpu.quota, NULL),
-        RFIELD("burst", parse_opt_u64, cpu.burst, NULL),
-        RFIELD("period", parse_opt_u64, cpu.period, NULL),
-        RFIELD("realtimeRuntime", parse_opt_i64, cpu.realtime_runtime, NULL),
-        RFIELD("realtimePeriod", parse_opt_u64, cpu.realtime_period, NULL),
-        RFIELD("cpus", parse_string, cpu.cpus, NULL),
-        RFIELD("mems", parse_string, cpu.mems, NULL),
-        RFIELD("idle", parse_opt_i64, cpu.idle, NULL),
-};
-static const struct object_type cpu_type = OBJECT_TYPE(struct spec_resources, cpu_fields, NULL);
-
-static const struct field pids_fields[] = {
-        RFIELD("limit", parse_opt_i64, pids_limit, NULL),
-};
-static const struct object_type pids_type = OBJECT_TYPE(struct spec_resources, pids_fields, NULL);
-
-static const struct field weight_device_fields[] = {
-        FIELD("major", parse_i64, struct spec_weight_device, major, NULL),
-        FIELD("minor", parse_i64, struct spec_weight_device, minor, NULL),
-        FIELD("weight", parse_opt_u64, struct spec_weight_device, weight, NULL),
-        FIELD("leafWeight", parse_opt_u64, struct spec_weight_device, leaf_weight, NULL),
-};
-static const struct object_type weight_device_type = OBJECT_TYPE(struct spec_weight_device, weight_device_fields, NULL);
-
-static const struct field throttle_device_fields[] = {
-        FIELD("major", parse_i64, struct spec_throttle_device, major, NULL),
-        FIELD("minor", parse_i64, struct spec_throttle_device, minor, NULL),
-        FIELD("rate", parse_u64, struct spec_throttle_device, rate, NULL),
-};
-static const struct object_type throttle_device_type =
-        OBJECT_TYPE(struct spec_throttle_device, throttle_device_fields, NULL);
-static const struct array_type throttle_devices_type =
-        ARRAY_OF(parse_object, struct spec_throttle_device, &throttle_device_type);
-
-static const struct field block_io_fields[] = {
-        RFIELD("weight", parse_opt_u64, block_io.weight, NULL),
-        RFIELD("leafWeight", parse_opt_u64, block_io.leaf_weight, NULL),
-        RFIELD("weightDevice", parse_array, block_io.weight_device,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_weight_device, &weight_device_type)),
-        RFIELD("throttleReadBpsDevice", parse_array, block_io.throttle_read_bps, &throttle_devices_type),
-        RFIELD("throttleWriteBpsDevice", parse_array, block_io.throttle_write_bps, &throttle_devices_type),
-        RFIELD("throttleReadIOPSDevice", parse_array, block_io.throttle_read_iops, &throttle_devices_type),
-        RFIELD("throttleWriteIOPSDevice", parse_array, block_io.throttle_write_iops, &throttle_devices_type),
-};
-static const struct object_type block_io_type = OBJECT_TYPE(struct spec_resources, block_io_fields, NULL);
-
-static const struct field hugepage_fields[] = {
-        FIELD("pageSize", parse_string, struct spec_hugepage_limit, page_size, NULL),
-        FIELD("limit", parse_u64, struct spec_hugepage_limit, limit, NULL),
-};
-static int finish_hugepage(struct parser *p, void *dest)
-{
-        if (((struct spec_hugepage_limit *)dest)->page_size == NULL)
-                return parse_fail_field(p, "pageSize", "required");
-        return 0;
-}
-static const struct object_type hugepage_type = OBJECT_TYPE(struct spec_hugepage_limit, hugepage_fields, finish_hugepage);
-
-static const struct field net_priority_fields[] = {
-        FIELD("name", parse_string, struct spec_net_priority, name, NULL),
-        FIELD("priority", parse_u32, struct spec_net_priority, priority, NULL),
-};
-static const struct object_type net_priority_type = OBJECT_TYPE(struct spec_net_priority, net_priority_fields, NULL);
-
-static const struct field network_fields[] = {
-        RFIELD("classID", parse_opt_u64, network.class_id, NULL),
-        RFIELD("priorities", parse_array, network.priorities,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_net_priority, &net_priority_type)),
-};
-static const struct object_type network_type = OBJECT_TYPE(struct spec_resources, network_fields, NULL);
-
-/* The sub-objects of resources decode into the resources struct itself (offset 0). */
-static const struct field resources_fields[] = {
-        RFIELD("devices", parse_array, devices,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_device_cgroup, &device_cgroup_type)),
-        { "memory", parse_object, 0, &memory_type },
-        { "cpu", parse_object, 0, &cpu_type },
-        { "pids", parse_object, 0, &pids_type },
-        { "blockIO", parse_object, 0, &block_io_type },
-        RFIELD("hugepageLimits", parse_array, hugepage_limits,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_hugepage_limit, &hugepage_type)),
-        { "network", parse_object, 0, &network_type },
-        RFIELD("unified", parse_string_map, unified, NULL),
-};
-#undef RFIELD
-static const struct object_type resources_type = OBJECT_TYPE(struct spec_resources, resources_fields, NULL);
-
-/* ---- linux.seccomp ---- */
-
-static const struct name_value seccomp_actions[] = {
-        { "SCMP_ACT_KILL", SPEC_SECCOMP_KILL_THREAD },
-        { "SCMP_ACT_KILL_THREAD", SPEC_SECCOMP_KILL_THREAD },
-        { "SCMP_ACT_KILL_PROCESS", SPEC_SECCOMP_KILL_PROCESS },
-        { "SCMP_ACT_TRAP", SPEC_SECCOMP_TRAP },
-        { "SCMP_ACT_ERRNO", SPEC_SECCOMP_ERRNO },
-        { "SCMP_ACT_TRACE", SPEC_SECCOMP_TRACE },
-        { "SCMP_ACT_ALLOW", SPEC_SECCOMP_ALLOW },
-        { "SCMP_ACT_LOG", SPEC_SECCOMP_LOG },
-        { "SCMP_ACT_NOTIFY", SPEC_SECCOMP_NOTIFY },
-};
-static const struct enum_type seccomp_action_enum = ENUM_TYPE(seccomp_actions, "seccomp action");
-
-static const struct name_value seccomp_ops[] = {
-        { "SCMP_CMP_NE", SPEC_SECCOMP_OP_NE }, { "SCMP_CMP_LT", SPEC_SECCOMP_OP_LT },
-        { "SCMP_CMP_LE", SPEC_SECCOMP_OP_LE }, { "SCMP_CMP_EQ", SPEC_SECCOMP_OP_EQ },
-        { "SCMP_CMP_GE", SPEC_SECCOMP_OP_GE }, { "SCMP_CMP_GT", SPEC_SECCOMP_OP_GT },
-        { "SCMP_CMP_MASKED_EQ", SPEC_SECCOMP_OP_MASKED_EQ },
-};
-
-static const struct field seccomp_arg_fields[] = {
-        FIELD("index", parse_u32, struct spec_seccomp_arg, index, NULL),
-        FIELD("value", parse_u64, struct spec_seccomp_arg, value, NULL),
-        FIELD("valueTwo", parse_u64, struct spec_seccomp_arg, value_two, NULL),
-        FIELD("op", parse_enum, struct spec_seccomp_arg, op,
-              &(struct enum_type)ENUM_TYPE(seccomp_ops, "seccomp operator")),
-};
-static int finish_seccomp_arg(struct parser *p, void *dest)
-{
-        struct spec_seccomp_arg *a = dest;
-        if ((int)a->op < 0)
-                return parse_fail_field(p, "op", "required");
-        if (a->index > 5)
-                return parse_fail_field(p, "index", "must be between 0 and 5");
-        return 0;
-}
-static const struct object_type seccomp_arg_type =
-        OBJECT_TYPE(struct spec_seccomp_arg, seccomp_arg_fields, finish_seccomp_arg);
-
-static int parse_seccomp_arg(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        ((struct spec_seccomp_arg *)dest)->op = -1;
-        return parse_object(p, v, dest, arg);
-}
-
-static const struct field seccomp_rule_fields[] = {
-        FIELD("names", parse_strings, struct spec_seccomp_rule, names, NULL),
-        FIELD("action", parse_enum, struct spec_seccomp_rule, action, &seccomp_action_enum),
-        FIELD("errnoRet", parse_opt_u64, struct spec_seccomp_rule, errno_ret, NULL),
-        FIELD("args", parse_array, struct spec_seccomp_rule, args,
-              &(struct array_type)ARRAY_OF(parse_seccomp_arg, struct spec_seccomp_arg, &seccomp_arg_type)),
-};
-static int finish_seccomp_rule(struct parser *p, void *dest)
-{
-        struct spec_seccomp_rule *r = dest;
-        if ((int)r->action < 0)
-                return parse_fail_field(p, "action", "required");
-        return 0;
-}
-static const struct object_type seccomp_rule_type =
-        OBJECT_TYPE(struct spec_seccomp_rule, seccomp_rule_fields, finish_seccomp_rule);
-
-static int parse_seccomp_rule(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        ((struct spec_seccomp_rule *)dest)->action = -1;
-        return parse_object(p, v, dest, arg);
-}
-
-static const struct field seccomp_fields[] = {
-        FIELD("defaultAction", parse_enum, struct spec_seccomp, default_action, &seccomp_action_enum),
-        FIELD("defaultErrnoRet", parse_opt_u64, struct spec_seccomp, default_errno_ret, NULL),
-        FIELD("architectures", parse_strings, struct spec_seccomp, architectures, NULL),
-        FIELD("flags", parse_strings, struct spec_seccomp, flags, NULL),
-        FIELD("listenerPath", parse_string, struct spec_seccomp, listener_path, NULL),
-        FIELD("listenerMetadata", parse_string, struct spec_seccomp, listener_metadata, NULL),
-        FIELD("syscalls", parse_array, struct spec_seccomp, syscalls,
-              &(struct array_type)ARRAY_OF(parse_seccomp_rule, struct spec_seccomp_rule, &seccomp_rule_type)),
-};
-static int finish_seccomp(struct parser *p, void *dest)
-{
-        struct spec_seccomp *s = dest;
-        if ((int)s->default_action < 0)
-                return parse_fail_field(p, "defaultAction", "required");
-        bool notify = s->default_action == SPEC_SECCOMP_NOTIFY;
-        for (size_t i = 0; i < s->syscalls.len; i++)
-                notify |= s->syscalls.items[i].action == SPEC_SECCOMP_NOTIFY;
-        if (notify && s->listener_path == NULL)
-                return parse_fail_field(p, "listenerPath", "required when an action is SCMP_ACT_NOTIFY");
-        return 0;
-}
-static const struct object_type seccomp_type = OBJECT_TYPE(struct spec_seccomp, seccomp_fields, finish_seccomp);
-
-static int parse_seccomp(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        struct spec_seccomp **slot = dest;
-        if (*slot == NULL && (*slot = calloc(1, sizeof(**slot))) == NULL)
-                return parse_fail(p, "out of memory");
-        (*slot)->default_action = -1;
-        return parse_object(p, v, *slot, arg);
-}
-
 /* ---- linux.personality ---- */
 
 static const struct name_value personality_domains[] = {
@@ -916,36 +672,6 @@ void spec_process_free(struct spec_process *process)
         free(process);
 }
 
-static void free_resources(struct spec_resources *r)
-{
-        if (r == NULL)
-                return;
-        free(r->devices.items);
-        free(r->block_io.weight_device.items);
-        free(r->block_io.throttle_read_bps.items);
-        free(r->block_io.throttle_write_bps.items);
-        free(r->block_io.throttle_read_iops.items);
-        free(r->block_io.throttle_write_iops.items);
-        free(r->hugepage_limits.items);
-        free(r->network.priorities.items);
-        free(r->unified.items);
-        free(r);
-}
-
-static void free_seccomp(struct spec_seccomp *s)
-{
-        if (s == NULL)
-                return;
-        for (size_t i = 0; i < s->syscalls.len; i++) {
-                free(s->syscalls.items[i].names.items);
-                free(s->syscalls.items[i].args.items);
-        }
-        free(s->syscalls.items);
-        free(s->architectures.items);
-        free(s->flags.items);
-        free(s);
-}
-
 void spec_free(struct spec *spec)
 {
         if (spec == NULL)
@@ -971,11 +697,11 @@ void spec_free(struct spec *spec)
                 free(l->uid_mappings.items);
                 free(l->gid_mappings.items);
                 free(l->devices.items);
-                free_resources(l->resources);
+                spec_free_resources(l->resources);
                 free(l->masked_paths.items);
                 free(l->readonly_paths.items);
                 free(l->sysctl.items);
-                free_seccomp(l->seccomp);
+                spec_free_seccomp(l->seccomp);
                 free(l);
         }
         json_object_put(spec->json);
