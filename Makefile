@@ -6,7 +6,7 @@ CFLAGS ?= -O2 -g
 NOOK_CFLAGS := -std=c11 -Wall -Wextra -Wno-sign-compare -Wno-missing-field-initializers \
                -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
 CPPFLAGS += -iquote src
-LDLIBS := -ljson-c -lseccomp
+LDLIBS := -ljson-c -lseccomp -lm
 # Static by default: no dynamic loader or shared libraries to map at every start.
 STATIC ?= 1
 ifeq ($(STATIC),1)

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "linux/cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -9,19 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "linux/mount.h"
-#include "linux/mount_options.h"
+#include "linux/cgroup_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
-
-#define CGROUP_ROOT "/sys/fs/cgroup"
 
 int cgroup_detect_mode(enum cgroup_mode *mode, nook_err *err)
 {
@@ -46,7 +43,7 @@ int cgroup_detect_mode(enum cgroup_mode *mode, nook_err *err)
 /* ---- where things are ---- */
 
 /* True when the comma lists a and b name the same set of controllers. */
-static bool same_controllers(const char *a, const char *b)
+bool cgroup_same_controllers(const char *a, const char *b)
 {
         size_t count_a = 0, count_b = 0;
         for (const char *p = a; *p; p++)
@@ -268,7 +265,7 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **out, n
                 for (size_t i = 0; i < n_mounts; i++) {
                         bool match = v2 ? mounts[i].controllers == NULL
                                         : mounts[i].controllers != NULL &&
-                                                  same_controllers(mounts[i].controllers, controllers);
+                                                  cgroup_same_controllers(mounts[i].controllers, controllers);
                         if (match) {
                                 ret = add_hierarchy(cg, controllers, mounts[i].mount, own, mounts[i].root, inner, v2);
                                 break;
@@ -350,15 +347,16 @@ static int create_hierarchy(struct cgroup_hierarchy *h, nook_err *err)
                 return nook_error(err, ENOMEM, "cgroup");
         bool cpuset = !h->v2 && strstr(h->controllers, "cpuset") != NULL;
         size_t mount_len = strlen(h->mount);
-        for (char *p = path + mount_len + 1; p != NULL;) {
-                char *slash = strchr(p, '/');
-                if (slash != NULL)
+        /* cgroup2: each existing ancestor delegates its controllers to the next level
+         * (never the container's own directory: a cgroup with controllers enabled for
+         * children cannot hold processes). */
+        if (h->v2) {
+                enable_v2_controllers(h->mount);
+                for (char *slash = strchr(path + mount_len + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
                         *slash = '\0';
-                if (h->v2)
-                        enable_v2_controllers(path[mount_len] == '\0' ? h->mount : path);
-                if (slash != NULL)
+                        enable_v2_controllers(path);
                         *slash = '/';
-                p = slash != NULL ? slash + 1 : NULL;
+                }
         }
         /* Walk down from the mount, creating what is missing. */
         for (char *p = path + mount_len + 1; p != NULL;) {
@@ -419,38 +417,92 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err
         return 0;
 }
 
+/* Adds the pids of dir/cgroup.procs and of every cgroup below it. */
+static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, nook_err *err)
+{
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        _cleanup_free_ char *text = NULL;
+        nook_err read_err = NULL;
+        if (read_file_at(AT_FDCWD, path, &text, NULL, &read_err) < 0) {
+                /* A sub-cgroup the container removed meanwhile. */
+                int code = read_err->code;
+                if (code == ENOENT || code == ENODEV) {
+                        nook_error_free(&read_err);
+                        return 0;
+                }
+                *err = read_err;
+                return -code;
+        }
+        char *save = NULL;
+        for (char *tok = strtok_r(text, "\n", &save); tok != NULL; tok = strtok_r(NULL, "\n", &save)) {
+                if (*n == *cap) {
+                        size_t bigger_cap = *cap * 2 + 16;
+                        pid_t *bigger = realloc(*pids, bigger_cap * sizeof(pid_t));
+                        if (bigger == NULL)
+                                return nook_error(err, ENOMEM, "cgroup pids");
+                        *pids = bigger;
+                        *cap = bigger_cap;
+                }
+                (*pids)[(*n)++] = (pid_t)atoi(tok);
+        }
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : nook_error_errno(err, "open cgroup `%s`", dir);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                int ret = collect_pids(path, pids, n, cap, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+/* The hierarchy that tells which processes are in the container: cgroup2 on a
+ * unified host, else the first (each v1 hierarchy holds every process). */
+static const struct cgroup_hierarchy *procs_hierarchy(const struct cgroup *cg)
+{
+        const struct cgroup_hierarchy *v2 = cgroup_v2_hierarchy(cg);
+        if (cg->mode == CGROUP_MODE_V2 && v2 != NULL)
+                return v2;
+        return cg->n_hierarchies > 0 ? &cg->hierarchies[0] : NULL;
+}
+
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, nook_err *err)
 {
         *pids = NULL;
         *n = 0;
-        if (cg->n_hierarchies == 0)
+        const struct cgroup_hierarchy *h = procs_hierarchy(cg);
+        if (h == NULL)
                 return 0;
+        size_t cap = 0;
+        int ret = collect_pids(h->path, pids, n, &cap, err);
+        if (ret < 0) {
+                free(*pids);
+                *pids = NULL;
+                *n = 0;
+        }
+        return ret;
+}
+
+int cgroup_kill(const struct cgroup *cg, nook_err *err)
+{
+        const struct cgroup_hierarchy *h = cgroup_v2_hierarchy(cg);
+        if (h == NULL || !cgroup_has_file(h, "cgroup.kill"))
+                return -ENOTSUP;
         char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.procs", cg->hierarchies[0].path);
-        _cleanup_free_ char *text = NULL;
-        int ret = read_file_at(AT_FDCWD, path, &text, NULL, err);
-        if (ret < 0)
-                return ret;
-        size_t count = 0;
-        for (char *p = text; *p; p++)
-                count += *p == '\n';
-        pid_t *out = calloc(count + 1, sizeof(pid_t));
-        if (out == NULL)
-                return nook_error(err, ENOMEM, "cgroup pids");
-        size_t k = 0;
-        char *save = NULL;
-        for (char *tok = strtok_r(text, "\n", &save); tok != NULL && k <= count; tok = strtok_r(NULL, "\n", &save))
-                out[k++] = (pid_t)atoi(tok);
-        *pids = out;
-        *n = k;
-        return 0;
+        snprintf(path, sizeof(path), "%s/cgroup.kill", h->path);
+        return write_file_at(AT_FDCWD, path, "1", 1, err);
 }
 
 static const struct cgroup_hierarchy *find_hierarchy(const struct cgroup *cg, const char *controller)
 {
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 const struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                if (controller == NULL ? h->v2 : (!h->v2 && same_controllers(h->controllers, controller)))
+                if (controller == NULL ? h->v2 : (!h->v2 && cgroup_same_controllers(h->controllers, controller)))
                         return h;
         }
         for (size_t i = 0; controller != NULL && i < cg->n_hierarchies; i++)
@@ -525,6 +577,41 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err)
         return nook_error(err, ETIMEDOUT, "wait for `%s` to say %s", path, want);
 }
 
+/* rmdir, waiting a little for tasks that just died to leave. */
+static int remove_cgroup_dir(const char *path)
+{
+        int r = -1;
+        for (int attempt = 0; attempt < 200; attempt++) {
+                r = rmdir(path);
+                if (r == 0 || errno != EBUSY)
+                        break;
+                sleep_ms(attempt < 10 ? 1 : 10);
+        }
+        return r < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* Removes the cgroups the container made below its own, deepest first. */
+static int remove_children(const char *dir, nook_err *err)
+{
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : nook_error_errno(err, "open cgroup `%s`", dir);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                int ret = remove_children(path, err);
+                if (ret < 0)
+                        return ret;
+                ret = remove_cgroup_dir(path);
+                if (ret < 0)
+                        return nook_error(err, -ret, "remove cgroup `%s`", path);
+        }
+        return 0;
+}
+
 int cgroup_destroy(struct cgroup *cg, nook_err *err)
 {
         int result = 0;
@@ -533,18 +620,21 @@ int cgroup_destroy(struct cgroup *cg, nook_err *err)
                 _cleanup_free_ char *path = strdup(h->path);
                 if (path == NULL)
                         return nook_error(err, ENOMEM, "cgroup");
-                while (h->created > 0) {
-                        int r = -1;
-                        /* Tasks that just died may still be leaving the cgroup. */
-                        for (int attempt = 0; attempt < 200; attempt++) {
-                                r = rmdir(path);
-                                if (r == 0 || errno != EBUSY)
-                                        break;
-                                sleep_ms(attempt < 10 ? 1 : 10);
+                nook_err child_err = NULL;
+                if (h->created > 0 && remove_children(path, &child_err) < 0) {
+                        if (result == 0) {
+                                result = nook_error_ret(child_err);
+                                *err = child_err;
+                        } else {
+                                nook_error_free(&child_err);
                         }
-                        if (r < 0 && errno != ENOENT) {
+                        continue;
+                }
+                while (h->created > 0) {
+                        int r = remove_cgroup_dir(path);
+                        if (r < 0) {
                                 if (result == 0)
-                                        result = nook_error_errno(err, "remove cgroup `%s`", path);
+                                        result = nook_error(err, -r, "remove cgroup `%s`", path);
                                 break;
                         }
                         h->created--;
@@ -623,129 +713,31 @@ int cgroup_from_json(struct json_object *json, struct cgroup **out, nook_err *er
         return 0;
 }
 
-/* ---- the "cgroup" mount inside the container ---- */
+/* ---- systemd ---- */
 
-/* Mounts one hierarchy on target: the cgroup filesystem itself inside a cgroup
- * namespace, else a bind of the container's own directory from the host. */
-static int mount_hierarchy(const struct cgroup_hierarchy *h, int target_fd, unsigned long fs_flags,
-                           bool has_cgroupns, const char *what, nook_err *err)
+int cgroup_check_systemd(const char *cgroups_path, const char *id, nook_err *err)
 {
-        if (has_cgroupns)
-                return mount_fs(h->v2 ? "cgroup2" : "cgroup", h->v2 ? "cgroup2" : "cgroup", fs_flags,
-                                h->v2 ? NULL : h->controllers, target_fd, what, err);
-        struct mount_change top = { 0 };
-        mount_flags_to_attr(fs_flags, 0, &top.attr_set, &top.attr_clr);
-        int fd = mount_bind(AT_FDCWD, h->path, true, &top, NULL, target_fd, err);
-        if (fd < 0)
-                return fd;
-        close(fd);
-        return 0;
-}
-
-int cgroup_mount_in_container(const struct cgroup *cg, int rootfd, const char *dest, unsigned long flags,
-                              bool has_cgroupns, nook_err *err)
-{
-        _cleanup_close_ int target_fd = open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, CREATE_DIR, err);
-        if (target_fd < 0)
-                return target_fd;
-        unsigned long fs_flags = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
-        if (cg->mode == CGROUP_MODE_V2)
-                return mount_hierarchy(&cg->hierarchies[0], target_fd, fs_flags, has_cgroupns, dest, err);
-
-        /* v1 and hybrid: a tmpfs holding one directory per hierarchy. */
-        int ret = mount_fs("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", target_fd, dest, err);
-        if (ret < 0)
-                return ret;
-        /* The fd names the directory under the new tmpfs (a magic link does not cross
-         * into a mount made on it): resolve the path again to reach the tmpfs. */
-        _cleanup_close_ int dir = open_in_root(rootfd, dest, O_DIRECTORY, CREATE_NONE, err);
-        if (dir < 0)
-                return dir;
-        for (size_t i = 0; i < cg->n_hierarchies; i++) {
-                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                const char *name = strrchr(h->mount, '/') + 1;
-                if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
-                        return nook_error_errno(err, "mkdir `%s/%s`", dest, name);
-                _cleanup_close_ int sub = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (sub < 0)
-                        return nook_error_errno(err, "open `%s/%s`", dest, name);
-                char what[256];
-                snprintf(what, sizeof(what), "%s/%s", dest, name);
-                ret = mount_hierarchy(h, sub, fs_flags, has_cgroupns, what, err);
-                if (ret < 0)
-                        return ret;
-                /* Co-mounted controllers ("cpu,cpuacct") get a link per controller, as on the host. */
-                if (strchr(name, ',') != NULL) {
-                        _cleanup_free_ char *copy = strdup(name);
-                        char *save = NULL;
-                        for (char *c = copy != NULL ? strtok_r(copy, ",", &save) : NULL; c != NULL;
-                             c = strtok_r(NULL, ",", &save))
-                                if (symlinkat(name, dir, c) < 0 && errno != EEXIST)
-                                        return nook_error_errno(err, "symlink `%s/%s`", dest, c);
-                }
+        char fallback[300];
+        const char *path = cgroups_path;
+        if (path == NULL || path[0] == '\0') {
+                snprintf(fallback, sizeof(fallback), "system.slice:nook:%.250s", id);
+                path = fallback;
         }
-        if (flags & MS_RDONLY) {
-                char path[64];
-                if (mount(NULL, fd_path(dir, path, sizeof(path)), NULL,
-                          MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=755") < 0)
-                        return nook_error_errno(err, "remount `%s` read-only", dest);
-        }
-        return 0;
-}
-
-/* ---- resources ---- */
-
-/* The nodes every container gets, whatever its device rules say (runc's list). */
-static const char *const default_allowed_devices[] = {
-        "c *:* m",    "b *:* m",    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-        "c 1:9 rwm",  "c 5:0 rwm",  "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-};
-
-static void format_device_rule(const struct spec_device_cgroup *d, char *buf, size_t size)
-{
-        char major[24] = "*", minor[24] = "*";
-        if (d->major.set && d->major.value >= 0)
-                snprintf(major, sizeof(major), "%lld", (long long)d->major.value);
-        if (d->minor.set && d->minor.value >= 0)
-                snprintf(minor, sizeof(minor), "%lld", (long long)d->minor.value);
-        if (d->type == 'a')
-                snprintf(buf, size, "a");
-        else
-                snprintf(buf, size, "%c %s:%s %s", d->type, major, minor, d->access);
-}
-
-static int apply_devices_v1(const struct cgroup_hierarchy *h, const struct spec_resources *r, nook_err *err)
-{
-        int dirfd = open(h->path, O_DIRECTORY | O_PATH | O_CLOEXEC);
-        if (dirfd < 0)
-                return nook_error_errno(err, "open cgroup `%s`", h->path);
-        int ret = 0;
-        for (size_t i = 0; ret == 0 && i < r->devices.len; i++) {
-                char rule[128];
-                format_device_rule(&r->devices.items[i], rule, sizeof(rule));
-                ret = write_file_at(dirfd, r->devices.items[i].allow ? "devices.allow" : "devices.deny", rule,
-                                    strlen(rule), err);
-                if (ret < 0)
-                        nook_error_wrap(err, "linux.resources.devices[%zu]", i);
-        }
-        for (size_t i = 0; ret == 0 && i < ARRAY_SIZE(default_allowed_devices); i++)
-                ret = write_file_at(dirfd, "devices.allow", default_allowed_devices[i],
-                                    strlen(default_allowed_devices[i]), err);
-        close(dirfd);
-        return ret;
-}
-
-int cgroup_apply(struct cgroup *cg, const struct spec_resources *r, nook_err *err)
-{
-        if (r->memory.limit.set || r->memory.reservation.set || r->memory.swap.set || r->memory.swappiness.set ||
-            r->cpu.shares.set || r->cpu.quota.set || r->cpu.period.set || r->cpu.cpus != NULL ||
-            r->cpu.mems != NULL || r->pids_limit.set || r->block_io.weight.set || r->hugepage_limits.len > 0 ||
-            r->network.class_id.set || r->unified.len > 0)
-                return nook_error(err, ENOTSUP, "linux.resources: only devices are supported so far");
-        if (r->devices.len == 0)
-                return 0;
-        const struct cgroup_hierarchy *h = find_hierarchy(cg, "devices");
-        if (h == NULL || h->v2)
-                return nook_error(err, ENOTSUP, "linux.resources.devices: no devices cgroup controller");
-        return apply_devices_v1(h, r, err);
+        /* "slice:prefix:name": the parent slice ("" for system.slice) and the unit "prefix-name.scope". */
+        const char *c1 = strchr(path, ':');
+        const char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+        size_t slice_len = c1 != NULL ? (size_t)(c1 - path) : 0;
+        if (c2 == NULL || strchr(c2 + 1, ':') != NULL || c2[1] == '\0' || strchr(path, '/') != NULL ||
+            (slice_len > 0 && (slice_len < 6 || strncmp(c1 - 6, ".slice", 6) != 0)))
+                return nook_error(err, EINVAL, "linux.cgroupsPath: \"%s\": with --systemd-cgroup it must be "
+                                               "\"slice:prefix:name\", as \"system.slice:nook:%s\"", path, id);
+        struct stat st;
+        if (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
+                return nook_error(err, ENOTSUP, "--systemd-cgroup: systemd is not running on this host (no "
+                                                "`/run/systemd/system`), so it cannot make the scope for "
+                                                "cgroupsPath \"%s\"; drop --systemd-cgroup to let nook manage "
+                                                "the cgroup itself", path);
+        return nook_error(err, ENOTSUP, "--systemd-cgroup: nook cannot ask systemd for the scope of cgroupsPath "
+                                        "\"%s\" (it has no D-Bus client); drop --systemd-cgroup to let nook manage "
+                                        "the cgroup itself", path);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "spec/spec.h"
@@ -47,14 +48,25 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **out, n
 /* Creates the directories (recording which ones nook made) and opens v2_fd. */
 int cgroup_create(struct cgroup *cg, nook_err *err);
 
-/* Writes the resources into the cgroup files. */
+/* Writes the resources into the cgroup files: v1 controllers where a v1
+ * hierarchy mounts them, else cgroup2 (converted as runc and crun do). A
+ * resource the host cannot honour fails, naming the controller and the file. */
 int cgroup_apply(struct cgroup *cg, const struct spec_resources *resources, nook_err *err);
+
+/* cgroup_apply for `nook update`: the fields given change, the others keep their
+ * values; memory.checkBeforeUpdate refuses limits below the current usage. */
+int cgroup_update(struct cgroup *cg, const struct spec_resources *resources, nook_err *err);
 
 /* Moves pid into the cgroup in every hierarchy; skip_v2 when clone3 already put it there. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err);
 
-/* The pids in the cgroup (cgroup.procs of one hierarchy). */
+/* The pids in the cgroup and the cgroups below it (cgroup.procs, as seen from
+ * nook's pid namespace, so also processes outside the container's). */
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, nook_err *err);
+
+/* SIGKILLs every process of the cgroup and below at once (cgroup2 cgroup.kill);
+ * -ENOTSUP (err untouched) where the kernel or the host has none. */
+int cgroup_kill(const struct cgroup *cg, nook_err *err);
 
 /* Freezes or thaws the cgroup (v1 freezer, v2 cgroup.freeze) and waits until it is done. */
 int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err);
@@ -62,10 +74,31 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err);
 /* Whether the cgroup is frozen now. */
 bool cgroup_is_frozen(const struct cgroup *cg);
 
-/* Removes the directories nook created, deepest first. Busy cgroups are retried briefly. */
+/* Removes the directories nook created and the cgroups the container made
+ * below them, deepest first. Busy cgroups are retried briefly. */
 int cgroup_destroy(struct cgroup *cg, nook_err *err);
 
 void cgroup_free(struct cgroup *cg);
+
+/* --systemd-cgroup: checks the "slice:prefix:name" cgroupsPath, then fails
+ * clearly: nook places no cgroup through systemd (and here none runs). */
+int cgroup_check_systemd(const char *cgroups_path, const char *id, nook_err *err);
+
+/* The container's usage as runc's events --stats "data": cpu, memory, pids, blkio, hugetlb. */
+int cgroup_stats(const struct cgroup *cg, struct json_object **out, nook_err *err);
+
+/* OOM notifications: poll fd for cgroup_oom_watch_events(); then
+ * cgroup_oom_watch_read says how many OOM kills happened since. */
+struct cgroup_oom_watch {
+        int fd;
+        int source_fd; /* v1: the memory.oom_control fd the eventfd listens to */
+        bool v2;
+        int64_t count; /* v2: the last oom_kill counter */
+};
+int cgroup_oom_watch_open(const struct cgroup *cg, struct cgroup_oom_watch *w, nook_err *err);
+short cgroup_oom_watch_events(const struct cgroup_oom_watch *w);
+int cgroup_oom_watch_read(struct cgroup_oom_watch *w, nook_err *err);
+void cgroup_oom_watch_close(struct cgroup_oom_watch *w);
 
 /* State-file form: [{"controllers":…, "mount":…, "path":…, "created":N, "v2":bool}, …]. */
 struct json_object *cgroup_to_json(const struct cgroup *cg);
