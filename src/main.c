@@ -22,6 +22,10 @@ static const struct command commands[] = {
         { "inspect", cmd_inspect, "show how isolated a running container really is" },
         { "check", cmd_check, "show what this host gives containers" },
         { "features", cmd_features, "print the OCI features of this build" },
+        { "pause", cmd_pause, "freeze the processes of a container" },
+        { "resume", cmd_resume, "thaw the processes of a paused container" },
+        { "update", cmd_update, "change the resource limits of a container" },
+        { "events", cmd_events, "print a container's resource usage and OOM events" },
 };
 
 static void usage(FILE *out)
@@ -37,7 +41,7 @@ static void usage(FILE *out)
                      "  --log FILE              write the log there (default stderr)\n"
                      "  --log-format FORMAT     text or json\n"
                      "  --debug                 log debug messages\n"
-                     "  --systemd-cgroup        manage cgroups through systemd (not available here)\n"
+                     "  --systemd-cgroup        place cgroups through systemd (refused: nook has no systemd client)\n"
                      "  --rootless VALUE        true, false or auto (default auto: not root)\n"
                      "  -v, --version           print the version\n"
                      "  -h, --help              print this help\n");

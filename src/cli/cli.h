@@ -90,5 +90,9 @@ int cmd_features(const struct global_options *g, int argc, char **argv, int *exi
 int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_pause(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_resume(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_update(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_events(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 
 #endif

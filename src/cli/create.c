@@ -47,12 +47,9 @@ int create_options_parse(const char *command, const struct global_options *g, co
                 return ret;
         if (opts->preserve_fds < 0)
                 return nook_error(err, 0, "%s: --preserve-fds must not be negative", command);
-        if (g->systemd_cgroup)
-                return nook_error(err, 0, "%s: --systemd-cgroup: systemd is not running on this host, so nook "
-                                          "cannot manage cgroups through it (drop the flag to use cgroupfs)",
-                                  command);
         opts->id = argv[next];
         opts->rootless = g->rootless;
+        opts->systemd_cgroup = g->systemd_cgroup;
         ret = cli_state_root(g, root, err);
         if (ret < 0)
                 return ret;

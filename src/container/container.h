@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "spec/spec.h"
 #include "util/error.h"
 
 struct json_object;
@@ -19,6 +20,7 @@ struct create_options {
         bool no_new_keyring;
         int preserve_fds;
         bool rootless;
+        bool systemd_cgroup; /* --systemd-cgroup: refused with the reason */
 };
 
 /* Creates the container; its init waits for `start` and is the only process left. */
@@ -87,5 +89,24 @@ int container_ps(const char *root, const char *id, bool json, char *const *ps_ar
 
 /* Prints the OCI features structure of this build as JSON. */
 int container_print_features(const char *spec_version, const char *nook_version, nook_err *err);
+
+/* Freezes (pause) or thaws (resume) every process of the container. */
+int container_pause(const char *root, const char *id, bool pause, nook_err *err);
+
+/* `update`: a linux.resources JSON file ("-": stdin; NULL: none), then single values over it. */
+struct update_options {
+        const char *resources;
+        struct opt_i64 memory, memory_swap, memory_reservation, cpu_quota, cpu_rt_runtime, pids_limit;
+        struct opt_u64 cpu_period, cpu_shares, cpu_rt_period, blkio_weight;
+        const char *cpuset_cpus, *cpuset_mems;
+};
+
+/* Changes the resources of a created, running or paused container. */
+int container_update(const char *root, const char *id, const struct update_options *opts, nook_err *err);
+
+/* `events`: runc-shaped JSON lines on stdout: one stats event (stats_only), or
+ * a stats event at once and every interval_ms, and an oom event at each OOM
+ * kill, until the container stops. */
+int container_events(const char *root, const char *id, bool stats_only, long interval_ms, nook_err *err);
 
 #endif

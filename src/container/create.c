@@ -182,6 +182,9 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 ret = check_host(l, err);
         if (ret == 0)
                 ret = compile_seccomp(l, err);
+        if (ret == 0 && opts->systemd_cgroup)
+                ret = cgroup_check_systemd(l->spec->linux != NULL ? l->spec->linux->cgroups_path : NULL, opts->id,
+                                           err);
         if (ret < 0)
                 return ret;
         l->protect_exe = stub_exe_needs_protection();

@@ -40,6 +40,11 @@ static int kill_cgroup(const struct cgroup *cg, nook_err *err)
                         return ret;
                 if (n == 0)
                         return 0;
+                if (round == 0) {
+                        ret = cgroup_kill(cg, err);
+                        if (ret < 0 && ret != -ENOTSUP)
+                                return ret;
+                }
                 for (size_t i = 0; i < n; i++)
                         kill(pids[i], SIGKILL);
                 /* Frozen tasks die only once thawed. */

@@ -1,5 +1,7 @@
 /* `kill`: a signal to the init through a pidfd (no pid-reuse race), or to
- * every process of the container's cgroup with --all. */
+ * every process of the container's cgroup with --all: found through the cgroup,
+ * so also the ones the init no longer parents (no pid namespace of its own, or
+ * an init that died before its children). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +28,16 @@ static int signal_all(const struct container_state *state, int sig, nook_err *er
         if (state->cgroup == NULL)
                 return signal_init(state, sig, err);
         bool frozen = cgroup_is_frozen(state->cgroup);
+        /* cgroup2 kills the whole subtree at once, forks in flight included. */
+        if (sig == SIGKILL) {
+                int ret = cgroup_kill(state->cgroup, err);
+                if (ret != -ENOTSUP) {
+                        /* A v1-frozen task dies only once thawed. */
+                        if (ret == 0 && frozen)
+                                ret = cgroup_freeze(state->cgroup, false, err);
+                        return ret;
+                }
+        }
         /* Freeze first so that nothing forks away between reading the list and the signals
          * (where there is a freezer). */
         bool froze = !frozen && cgroup_freeze(state->cgroup, true, NULL) == 0;

@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/bpf.h>
+#include <stdint.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
@@ -472,6 +475,86 @@ static int cmd_tty(int argc, char **argv)
         return 0;
 }
 
+/* ---- cgroup tests ---- */
+
+static int cmd_open_read(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return fail("open");
+        close(fd);
+        return ok();
+}
+
+/* alloc MB [hold]: touch MB MiB of memory (an OOM kill ends it), then print ok
+ * and, with hold, keep it until killed. */
+static int cmd_alloc(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        size_t size = (size_t)atol(argv[1]) << 20;
+        char *p = malloc(size);
+        if (p == NULL)
+                return fail("malloc");
+        for (size_t i = 0; i < size; i += 4096)
+                p[i] = 1;
+        printf("ok\n");
+        fflush(stdout);
+        while (argc > 2)
+                pause();
+        return 0;
+}
+
+/* forks N: tries to start N children; prints how many started and why the next failed. */
+static int cmd_forks(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        int want = atoi(argv[1]), made = 0, error = 0;
+        pid_t *pids = calloc((size_t)want + 1, sizeof(pid_t));
+        for (; made < want; made++) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                        pause();
+                        _exit(0);
+                }
+                if (pid < 0) {
+                        error = errno;
+                        break;
+                }
+                pids[made] = pid;
+        }
+        for (int i = 0; i < made; i++)
+                kill(pids[i], SIGKILL);
+        while (wait(NULL) > 0)
+                ;
+        printf("forked %d %s\n", made, error != 0 ? strerrorname_np(error) : "-");
+        return 0;
+}
+
+/* bpf-progs DIR: how many device programs are attached to the cgroup2 directory DIR. */
+static int cmd_bpf_progs(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        int fd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return fail("open");
+        uint32_t ids[64];
+        union bpf_attr attr;
+        memset(&attr, 0, sizeof(attr));
+        attr.query.target_fd = (uint32_t)fd;
+        attr.query.attach_type = BPF_CGROUP_DEVICE;
+        attr.query.prog_ids = (uintptr_t)ids;
+        attr.query.prog_cnt = 64;
+        if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0)
+                return fail("bpf");
+        printf("%u\n", attr.query.prog_cnt);
+        return 0;
+}
+
 static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
@@ -502,6 +585,10 @@ static const struct {
         { "tty", cmd_tty },
         { "hook", cmd_hook },
         { "syscall", cmd_syscall },
+        { "open-read", cmd_open_read },
+        { "alloc", cmd_alloc },
+        { "forks", cmd_forks },
+        { "bpf-progs", cmd_bpf_progs },
 };
 
 static int run_command(int argc, char **argv)
