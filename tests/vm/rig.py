@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""The cgroup2 test rig: this host has no cgroup2 controllers, so the cgroup2
+code is tested in a VM. Debian's kernel (linux-image-amd64, fetched with
+apt-get download and unpacked, never installed) boots under qemu with an
+initramfs holding busybox, nook, the test helper and tests/vm/tests.sh; its
+init (tests/vm/init) mounts cgroup2 with every controller delegated, runs the
+tests and reports one line per test on the serial console:
+
+    VMTEST ok NAME | VMTEST not ok NAME | VMTEST# <log of a failed test> | VMTEST done
+
+Run alone: tests/vm/rig.py [NAME...]  (exit status 1 if a test fails).
+"""
+import gzip
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+VM = pathlib.Path(__file__).resolve().parent
+REPO = VM.parents[1]
+BUILD = REPO / "build"
+CACHE = pathlib.Path(os.environ.get("NOOK_VM_CACHE", BUILD / "vm" / "kernel"))
+BUSYBOX = pathlib.Path("/bin/busybox")
+TIMEOUT = int(os.environ.get("NOOK_VM_TIMEOUT", "900"))
+BOOT_TIMEOUT = 20  # with a working KVM the tests start within seconds
+MODULES = ["kernel/drivers/block/brd.ko"]
+
+
+def test_names():
+    """The tests of tests.sh, in order: its functions named vmtest_*."""
+    return re.findall(r"^(vmtest_\w+)\s*\(\)", (VM / "tests.sh").read_text(), re.M)
+
+
+def fetch_kernel():
+    """vmlinuz and the modules the tests need, from Debian's linux-image-amd64."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    vmlinuz = CACHE / "vmlinuz"
+    if vmlinuz.exists() and all((CACHE / pathlib.Path(m).name).exists() for m in MODULES):
+        return vmlinuz
+    depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True,
+                             check=True).stdout
+    package = re.search(r"Depends: (linux-image-\S+)", depends).group(1)
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        subprocess.run(["apt-get", "download", "-q", package], cwd=tmp, check=True, capture_output=True)
+        deb = next(pathlib.Path(tmp).glob("*.deb"))
+        subprocess.run(f"dpkg-deb --fsys-tarfile '{deb}' | tar -x -C '{tmp}' --wildcards './boot/vmlinuz-*' "
+                       + " ".join(f"'./lib/modules/*/{m}'" for m in MODULES), shell=True, check=True)
+        for m in MODULES:
+            shutil.copy2(next(pathlib.Path(tmp).glob(f"lib/modules/*/{m}")), CACHE / pathlib.Path(m).name)
+        shutil.copy2(next(pathlib.Path(tmp).glob("boot/vmlinuz-*")), vmlinuz)
+    return vmlinuz
+
+
+def busybox_tree(root):
+    """bin/ with busybox and its applets, the dirs a root needs."""
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(BUSYBOX, root / "bin" / "busybox")
+    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            os.symlink("busybox", root / "bin" / applet)
+    for d in ("proc", "sys", "dev", "etc", "tmp", "root"):
+        (root / d).mkdir(exist_ok=True)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (root / "etc" / "group").write_text("root:x:0:\n")
+
+
+def base_config():
+    """`nook spec`, made non-interactive, with placeholders tests.sh fills:
+    "@ARGS@", "@RESOURCES@", "@NAMESPACES@", "@DEVICES@", "@CGROUP_OPTIONS@"."""
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([str(BUILD / "nook"), "spec", "--bundle", d], check=True)
+        c = json.loads((pathlib.Path(d) / "config.json").read_text())
+    c["root"] = {"path": "/vm/rootfs", "readonly": True}
+    c["process"]["terminal"] = False
+    c["process"]["args"] = "@ARGS@"
+    c["process"]["env"] = ["PATH=/bin"]
+    for m in c["mounts"]:
+        if m["type"] == "cgroup":
+            m["options"] = "@CGROUP_OPTIONS@"
+    c["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]})
+    c["linux"]["namespaces"] = "@NAMESPACES@"
+    c["linux"]["resources"] = "@RESOURCES@"
+    c["linux"]["devices"] = "@DEVICES@"
+    return json.dumps(c, separators=(",", ":"))
+
+
+def build_initramfs(out):
+    """The VM's root: busybox, nook, the helper, init, tests.sh, a container rootfs."""
+    with tempfile.TemporaryDirectory() as d:
+        root = pathlib.Path(d) / "root"
+        busybox_tree(root)
+        for binary in ("nook", "nook-test-helper"):
+            shutil.copy2(BUILD / binary, root / "bin" / binary)
+        shutil.copy2(VM / "init", root / "init")
+        os.chmod(root / "init", 0o755)
+        (root / "vm").mkdir()
+        shutil.copy2(VM / "tests.sh", root / "vm" / "tests.sh")
+        (root / "vm" / "base.json").write_text(base_config() + "\n")
+        busybox_tree(root / "vm" / "rootfs")
+        shutil.copy2(BUILD / "nook-test-helper", root / "vm" / "rootfs" / "bin" / "nook-test-helper")
+        (root / "lib" / "modules").mkdir(parents=True)
+        for m in MODULES:
+            shutil.copy2(CACHE / pathlib.Path(m).name, root / "lib" / "modules")
+        files = subprocess.run("find . | LC_ALL=C sort", shell=True, cwd=root, capture_output=True,
+                               check=True).stdout
+        archive = subprocess.run([str(BUSYBOX), "cpio", "-o", "-H", "newc"], cwd=root, input=files,
+                                 capture_output=True, check=True).stdout
+    with gzip.open(out, "wb", compresslevel=1) as f:
+        f.write(archive)
+
+
+def boot(cmd, serial, boot_timeout):
+    """Runs qemu until it exits; gives up when the tests have not started
+    within boot_timeout seconds, or have not ended within TIMEOUT."""
+    serial.unlink(missing_ok=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    start = time.monotonic()
+    while proc.poll() is None:
+        elapsed = time.monotonic() - start
+        started = serial.exists() and b"VMTEST start" in serial.read_bytes()
+        if elapsed > TIMEOUT or (elapsed > boot_timeout and not started):
+            proc.kill()
+            break
+        time.sleep(0.2)
+    qemu_out = proc.communicate()[0].decode(errors="replace")
+    return qemu_out, serial.read_text(errors="replace") if serial.exists() else ""
+
+
+def run_vm(names=(), log=None):
+    """Boots the VM, runs the tests (all, or the ones named); returns
+    ({name: (passed, log lines)}, serial output)."""
+    for binary in ("nook", "nook-test-helper"):
+        if not (BUILD / binary).exists():
+            raise RuntimeError(f"build/{binary} is missing: run make all")
+    qemu = shutil.which("qemu-system-x86_64")
+    if qemu is None:
+        raise RuntimeError("qemu-system-x86_64 is missing: run make setup (package qemu-system-x86)")
+    vmlinuz = fetch_kernel()
+    work = BUILD / "vm"
+    work.mkdir(parents=True, exist_ok=True)
+    initrd = work / "initramfs.gz"
+    build_initramfs(initrd)
+    serial = pathlib.Path(log) if log else work / "serial.log"
+    serial.unlink(missing_ok=True)
+    only = ",".join(names)
+    cmd = [qemu, "-m", "1024", "-smp", "2", "-display", "none", "-monitor", "none", "-no-reboot",
+           "-serial", f"file:{serial}", "-kernel", str(vmlinuz), "-initrd", str(initrd),
+           "-append", f"console=ttyS0 edd=off quiet loglevel=3 panic=-1 hugepages=16 nook.tests={only or 'all'}"]
+    # KVM when this machine offers it, else software emulation. Nested KVM can
+    # also fail (qemu aborts) or hang at boot: then software emulation too.
+    accels = (["kvm"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else []) + ["tcg"]
+    for accel in accels:
+        qemu_out, output = boot(cmd[:1] + ["-accel", accel] + cmd[1:], serial,
+                                boot_timeout=BOOT_TIMEOUT if accel != "tcg" else TIMEOUT)
+        if "VMTEST start" in output:
+            break
+    results, current = {}, None
+    for line in output.splitlines():
+        m = re.match(r"VMTEST (ok|not ok) (\w+)", line)
+        if m:
+            current = m.group(2)
+            results[current] = (m.group(1) == "ok", [])
+        elif line.startswith("VMTEST# ") and current in results:
+            results[current][1].append(line[8:])
+    if "VMTEST done" not in output:
+        results["__vm__"] = (False, ["the VM did not finish:", qemu_out] + output.splitlines()[-40:])
+    return results, output
+
+
+def main(argv):
+    results, _ = run_vm(argv[1:])
+    failed = 0
+    for name, (passed, lines) in results.items():
+        print(f"{'ok' if passed else 'FAIL'} {name}")
+        if not passed:
+            failed += 1
+            print("\n".join("    " + line for line in lines))
+    missing = [n for n in (argv[1:] or test_names()) if n not in results]
+    for name in missing:
+        print(f"MISSING {name}")
+    return 1 if failed or missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
