@@ -436,6 +436,11 @@ static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, n
         }
         char *save = NULL;
         for (char *tok = strtok_r(text, "\n", &save); tok != NULL; tok = strtok_r(NULL, "\n", &save)) {
+                /* A process outside nook's pid namespace reads as 0: never a pid to signal
+                 * (kill(0, …) would hit nook's own process group). cgroup.kill reaches it. */
+                pid_t pid = (pid_t)atoi(tok);
+                if (pid <= 0)
+                        continue;
                 if (*n == *cap) {
                         size_t bigger_cap = *cap * 2 + 16;
                         pid_t *bigger = realloc(*pids, bigger_cap * sizeof(pid_t));
@@ -444,7 +449,7 @@ static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, n
                         *pids = bigger;
                         *cap = bigger_cap;
                 }
-                (*pids)[(*n)++] = (pid_t)atoi(tok);
+                (*pids)[(*n)++] = pid;
         }
         _cleanup_closedir_ DIR *d = opendir(dir);
         if (d == NULL)

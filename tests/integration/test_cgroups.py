@@ -92,9 +92,12 @@ def run_and_look(bundle, script, **values):
 def test_memory_limits_reach_the_v1_files(bundle):
     steps = run_and_look(bundle, "cd /sys/fs/cgroup/memory && cat memory.limit_in_bytes "
                          "memory.memsw.limit_in_bytes memory.soft_limit_in_bytes memory.swappiness",
-                         memory={"limit": 64 * MB, "swap": 96 * MB, "reservation": 32 * MB, "swappiness": 10})
+                         memory={"limit": 64 * MB, "swap": 96 * MB, "reservation": 32 * MB, "swappiness": 10,
+                                 "disableOOMKiller": True, "kernelTCP": 16 * MB})
     look = next(steps)
     host = host_cgroup(look["pid"], "memory")
+    assert "oom_kill_disable 1" in read(host / "memory.oom_control")
+    assert read(host / "memory.kmem.tcp.limit_in_bytes") == str(16 * MB)
     assert read(host / "memory.limit_in_bytes") == str(64 * MB)
     assert read(host / "memory.memsw.limit_in_bytes") == str(96 * MB)
     assert read(host / "memory.soft_limit_in_bytes") == str(32 * MB)
