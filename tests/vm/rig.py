@@ -8,7 +8,8 @@ tests and reports one line per test on the serial console:
 
     VMTEST ok NAME | VMTEST not ok NAME | VMTEST# <log of a failed test> | VMTEST done
 
-Run alone: tests/vm/rig.py [NAME...]  (exit status 1 if a test fails).
+It boots twice: cgroup2 with every controller (vmtest_*), then a pure v1
+host (v1test_*). Run alone: tests/vm/rig.py [NAME...] (exit status 1 if a test fails).
 """
 import gzip
 import json
@@ -31,9 +32,14 @@ BOOT_TIMEOUT = 20  # with a working KVM the tests start within seconds
 MODULES = ["kernel/drivers/block/brd.ko"]
 
 
+# Boots: the kernel command line's nook.cgroup, and the prefix of the tests.sh functions each runs.
+BOOTS = {"v2": "vmtest_", "v1": "v1test_"}
+
+
 def test_names():
-    """The tests of tests.sh, in order: its functions named vmtest_*."""
-    return re.findall(r"^(vmtest_\w+)\s*\(\)", (VM / "tests.sh").read_text(), re.M)
+    """The tests of tests.sh, in order: vmtest_* (cgroup2 boot), then v1test_* (v1 boot)."""
+    found = re.findall(r"^(\w+test_\w+)\s*\(\)", (VM / "tests.sh").read_text(), re.M)
+    return [n for prefix in BOOTS.values() for n in found if n.startswith(prefix)]
 
 
 def fetch_kernel():
@@ -132,9 +138,15 @@ def boot(cmd, serial, boot_timeout):
     return qemu_out, serial.read_text(errors="replace") if serial.exists() else ""
 
 
-def run_vm(names=(), log=None):
-    """Boots the VM, runs the tests (all, or the ones named); returns
-    ({name: (passed, log lines)}, serial output)."""
+# Set once KVM failed to boot: the second boot goes straight to software emulation.
+_kvm_broken = False
+
+
+def run_vm(names=()):
+    """Boots the VM once per cgroup mode and runs the tests (all, or the ones
+    named); returns {name: (passed, log lines)}; a boot that did not finish
+    adds "__vm_MODE__"."""
+    global _kvm_broken
     for binary in ("nook", "nook-test-helper"):
         if not (BUILD / binary).exists():
             raise RuntimeError(f"build/{binary} is missing: run make all")
@@ -146,20 +158,33 @@ def run_vm(names=(), log=None):
     work.mkdir(parents=True, exist_ok=True)
     initrd = work / "initramfs.gz"
     build_initramfs(initrd)
-    serial = pathlib.Path(log) if log else work / "serial.log"
-    serial.unlink(missing_ok=True)
-    only = ",".join(names)
-    cmd = [qemu, "-m", "1024", "-smp", "2", "-display", "none", "-monitor", "none", "-no-reboot",
-           "-serial", f"file:{serial}", "-kernel", str(vmlinuz), "-initrd", str(initrd),
-           "-append", f"console=ttyS0 edd=off quiet loglevel=3 panic=-1 hugepages=16 nook.tests={only or 'all'}"]
-    # KVM when this machine offers it, else software emulation. Nested KVM can
-    # also fail (qemu aborts) or hang at boot: then software emulation too.
-    accels = (["kvm"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else []) + ["tcg"]
-    for accel in accels:
-        qemu_out, output = boot(cmd[:1] + ["-accel", accel] + cmd[1:], serial,
-                                boot_timeout=BOOT_TIMEOUT if accel != "tcg" else TIMEOUT)
-        if "VMTEST start" in output:
-            break
+    results = {}
+    for mode, prefix in BOOTS.items():
+        wanted = [n for n in names if n.startswith(prefix)]
+        if names and not wanted:
+            continue
+        serial = work / f"serial-{mode}.log"
+        cmd = [qemu, "-m", "1024", "-smp", "2", "-display", "none", "-monitor", "none", "-no-reboot",
+               "-serial", f"file:{serial}", "-kernel", str(vmlinuz), "-initrd", str(initrd),
+               "-append", f"console=ttyS0 edd=off quiet loglevel=3 panic=-1 hugepages=16 nook.cgroup={mode} "
+                          f"nook.tests={','.join(wanted) or 'all'}"]
+        # KVM when this machine offers it, else software emulation. Nested KVM can
+        # also fail (qemu aborts) or hang at boot: then software emulation too.
+        kvm = os.access("/dev/kvm", os.R_OK | os.W_OK) and not _kvm_broken
+        for accel in (["kvm"] if kvm else []) + ["tcg"]:
+            qemu_out, output = boot(cmd[:1] + ["-accel", accel] + cmd[1:], serial,
+                                    boot_timeout=BOOT_TIMEOUT if accel != "tcg" else TIMEOUT)
+            if "VMTEST start" in output:
+                break
+            _kvm_broken = True
+        results.update(parse(output))
+        if "VMTEST done" not in output:
+            results[f"__vm_{mode}__"] = (False, ["the VM did not finish:", qemu_out] + output.splitlines()[-40:])
+    return results
+
+
+def parse(output):
+    """{name: (passed, log lines)} from the serial console's VMTEST lines."""
     results, current = {}, None
     for line in output.splitlines():
         m = re.match(r"VMTEST (ok|not ok) (\w+)", line)
@@ -168,13 +193,11 @@ def run_vm(names=(), log=None):
             results[current] = (m.group(1) == "ok", [])
         elif line.startswith("VMTEST# ") and current in results:
             results[current][1].append(line[8:])
-    if "VMTEST done" not in output:
-        results["__vm__"] = (False, ["the VM did not finish:", qemu_out] + output.splitlines()[-40:])
-    return results, output
+    return results
 
 
 def main(argv):
-    results, _ = run_vm(argv[1:])
+    results = run_vm(argv[1:])
     failed = 0
     for name, (passed, lines) in results.items():
         print(f"{'ok' if passed else 'FAIL'} {name}")

@@ -1,10 +1,11 @@
 #!/bin/sh
-# cgroup2 tests, run by tests/vm/init inside the VM (busybox sh): every
-# function named vmtest_* is a test. It runs in a subshell with `set -e`, in
-# its own directory $T with its own state root; it fails when a command fails
-# or `fail` is called, and afterwards no container, cgroup or process of it
-# may be left. Output: "VMTEST ok NAME" or "VMTEST not ok NAME" and the log.
-#   tests.sh all | tests.sh NAME,NAME
+# cgroup tests, run by tests/vm/init inside the VM (busybox sh): on a cgroup2
+# boot every function named vmtest_* is a test, on a pure v1 boot every
+# v1test_*. A test runs in a subshell with `set -e`, in its own directory $T
+# with its own state root; it fails when a command fails or `fail` is called,
+# and afterwards no container or cgroup of it may be left.
+# Output: "VMTEST ok NAME" or "VMTEST not ok NAME" and the log.
+#   tests.sh v2|v1 all|NAME,NAME
 MB=1048576
 CG=/sys/fs/cgroup
 NS_DEFAULT='[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}]'
@@ -370,6 +371,73 @@ vmtest_relative_cgroups_path_is_beside_the_callers_cgroup() {
         [ ! -e "$CG/nested" ] || fail "the parent nook made is left"
 }
 
+# ---- a pure v1 host (nook.cgroup=v1) ----
+
+# The container's directory in the v1 hierarchy of a controller.
+v1dir() {
+        echo "$CG/$1/$(id_of "$2")"
+}
+
+v1test_limits_reach_v1_files_including_co_mounted_ones() {
+        bundle c '["sh","-c","cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us /sys/fs/cgroup/memory/memory.limit_in_bytes"]' \
+                "{\"devices\":[$DENY_ALL],\"cpu\":{\"shares\":512,\"quota\":30000},\"memory\":{\"limit\":$((64 * MB))},\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":$((4 * MB))}]}"
+        create c
+        eq "$(cat "$(v1dir cpu,cpuacct c)/cpu.shares")" 512 cpu.shares
+        eq "$(cat "$(v1dir memory c)/memory.limit_in_bytes")" $((64 * MB)) memory.limit_in_bytes
+        eq "$(cat "$(v1dir hugetlb c)/hugetlb.2MB.limit_in_bytes")" $((4 * MB)) hugetlb.2MB.limit_in_bytes
+        has "$(cat "$(v1dir devices c)/devices.list")" "c 1:3 rwm"
+        start_and_wait c
+        eq "$(cat "$T/c.out" | tr '\n' ' ')" "512 30000 $((64 * MB)) " "inside, through the links"
+        n delete "$(id_of c)"
+}
+
+v1test_network_class_and_priorities() {
+        bundle c '["cat","/sys/fs/cgroup/net_cls/net_cls.classid"]' \
+                "{\"devices\":[$DENY_ALL],\"network\":{\"classID\":1048577,\"priorities\":[{\"name\":\"lo\",\"priority\":5}]}}"
+        create c
+        eq "$(cat "$(v1dir net_cls,net_prio c)/net_cls.classid")" 1048577 net_cls.classid
+        has "$(cat "$(v1dir net_cls,net_prio c)/net_prio.ifpriomap")" "lo 5"
+        start_and_wait c
+        eq "$(cat "$T/c.out")" 1048577 inside
+        n delete "$(id_of c)"
+}
+
+v1test_unified_is_refused_without_cgroup2() {
+        bundle c '["true"]' '{"unified":{"memory.high":"1"}}'
+        has "$(run c)" "linux.resources.unified: this host has no cgroup2 hierarchy"
+}
+
+v1test_kill_all_of_a_paused_container_without_cgroup_kill() {
+        bundle c '["sh","-c","(setsid sleep 1000 & echo $! > /tmp/daemon.pid); exec sleep 1000"]' \
+                "{\"devices\":[$DENY_ALL]}" "$NS_SHARED_PID"
+        detach c
+        init=$(pid_of c)
+        until_true test -s "/proc/$init/root/tmp/daemon.pid"
+        daemon=$(cat "/proc/$init/root/tmp/daemon.pid")
+        n pause "$(id_of c)"
+        eq "$(cat "$(v1dir freezer c)/freezer.state")" FROZEN freezer.state
+        eq "$(status_of c)" paused
+        # Every process, found through the cgroup, killed; the freezer thawed so that they die.
+        n kill --all "$(id_of c)" KILL
+        until_true gone "$init"
+        until_true gone "$daemon"
+        n delete "$(id_of c)"
+}
+
+v1test_events_report_v1_stats_and_oom() {
+        bundle c '["nook-test-helper","alloc","200"]' \
+                "{\"devices\":[$DENY_ALL],\"memory\":{\"limit\":$((32 * MB)),\"swap\":$((32 * MB))}}"
+        create c
+        n events --interval 1h "$(id_of c)" > "$T/events" 2>&1 &
+        events=$!
+        until_true grep -q '"type":"stats"' "$T/events"
+        has "$(cat "$T/events")" "\"limit\":$((32 * MB))"
+        n start "$(id_of c)"
+        wait $events || fail "events failed: $(cat "$T/events")"
+        has "$(cat "$T/events")" "{\"type\":\"oom\",\"id\":\"$(id_of c)\"}"
+        n delete "$(id_of c)"
+}
+
 # ---- runner ----
 
 leftovers() {
@@ -405,8 +473,10 @@ run_one() {
         fi
 }
 
+prefix=vmtest_
+[ "$1" = v1 ] && prefix=v1test_
 tn=0
-for t in $(grep -o '^vmtest_[a-z0-9_]*' /vm/tests.sh); do
+for t in $(grep -o "^${prefix}[a-z0-9_]*" /vm/tests.sh); do
         tn=$((tn + 1))
-        case ",$1," in ",all," | *",$t,"*) run_one "$t" "$tn" ;; esac
+        case ",$2," in ",all," | *",$t,"*) run_one "$t" "$tn" ;; esac
 done
