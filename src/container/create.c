@@ -426,6 +426,11 @@ int launch_spawn(struct launch *l, nook_err *err)
         ret = clone_init(l, err);
         if (ret == 0)
                 ret = handshake(l, err);
+        /* A memory limit too small for the set-up shows only as a child that vanished
+         * (EPIPE, ECONNRESET): the new cgroup's OOM count tells why. */
+        if (ret < 0 && l->state.cgroup != NULL && cgroup_oom_kills(l->state.cgroup) > 0)
+                nook_error_wrap(err, "linux.resources.memory: the OOM killer ended the container process (is the "
+                                     "limit too small?)");
         if (ret == 0 && l->seccomp_listener >= 0) {
                 ret = seccomp_agent_send(l->spec, &l->state, STATUS_CREATING, l->pid, l->seccomp_listener, err);
                 close(l->seccomp_listener);

@@ -87,6 +87,9 @@ int cgroup_check_systemd(const char *cgroups_path, const char *id, nook_err *err
 /* The container's usage as runc's events --stats "data": cpu, memory, pids, blkio, hugetlb. */
 int cgroup_stats(const struct cgroup *cg, struct json_object **out, nook_err *err);
 
+/* How many processes the OOM killer ended in the cgroup so far (0 when it cannot tell). */
+int64_t cgroup_oom_kills(const struct cgroup *cg);
+
 /* OOM notifications: poll fd for cgroup_oom_watch_events(); then
  * cgroup_oom_watch_read says how many OOM kills happened since. */
 struct cgroup_oom_watch {

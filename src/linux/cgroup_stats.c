@@ -315,6 +315,21 @@ int cgroup_stats(const struct cgroup *cg, json_object **out, nook_err *err)
 
 /* ---- OOM ---- */
 
+int64_t cgroup_oom_kills(const struct cgroup *cg)
+{
+        const struct cgroup_hierarchy *h = cgroup_v1_hierarchy(cg, "memory");
+        const char *file = "memory.oom_control";
+        if (h == NULL) {
+                h = cgroup_v2_hierarchy(cg);
+                file = "memory.events";
+        }
+        _cleanup_free_ char *text = NULL;
+        if (h == NULL || cgroup_read(h, file, &text, NULL) < 0)
+                return 0;
+        int64_t n = cgroup_keyed_value(text, "oom_kill");
+        return n > 0 ? n : 0;
+}
+
 int cgroup_oom_watch_open(const struct cgroup *cg, struct cgroup_oom_watch *w, nook_err *err)
 {
         w->fd = w->source_fd = -1;

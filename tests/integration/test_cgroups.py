@@ -134,6 +134,14 @@ def test_memory_limit_kills_what_exceeds_it_and_events_report_the_oom(bundle):
     bundle.delete()
 
 
+def test_a_memory_limit_too_small_for_the_set_up_is_named(bundle):
+    resources(bundle, memory={"limit": 4096})
+    proc = bundle.run()
+    assert proc.returncode != 0
+    assert "linux.resources.memory: the OOM killer ended the container process" in proc.stderr
+    assert bundle.nook.list_ids() == []
+
+
 def test_cpu_values_reach_the_v1_files(bundle):
     steps = run_and_look(bundle, "grep Cpus_allowed_list /proc/self/status; cat /sys/fs/cgroup/cpu/cpu.shares",
                          cpu={"shares": 512, "quota": 50000, "period": 100000, "burst": 1000, "idle": 0,

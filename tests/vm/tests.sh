@@ -143,6 +143,8 @@ vmtest_memory_limit_oom_kills_and_events_report_it() {
         eq "$(cat "$T/c.out")" "" "the helper was killed before it printed"
         has "$(grep oom_kill "$(cgdir c)/memory.events")" "oom_kill 1"
         n delete "$(id_of c)"
+        bundle small '["true"]' '{"memory":{"limit":4096}}'
+        has "$(run small)" "linux.resources.memory: the OOM killer ended the container process"
 }
 
 vmtest_cpu_shares_become_a_weight_and_quota_cpu_max() {
