@@ -81,7 +81,8 @@ int container_update(const char *root, const char *id, const struct update_optio
         struct spec_resources *r = NULL;
         json_object *json = NULL;
         if (status == STATUS_STOPPED || status == STATUS_CREATING)
-                ret = nook_error(err, EINVAL, "cannot update container \"%s\": it is %s", id, state_status_name(status));
+                ret = nook_error(err, EINVAL, "cannot update container \"%s\": it is %s", id,
+                                 state_status_name(status));
         else if (state->cgroup == NULL)
                 ret = nook_error(err, ENOTSUP, "cannot update container \"%s\": it has no cgroup (rootless)", id);
         else if (opts->resources != NULL)

@@ -13,7 +13,7 @@
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
 /* The linux.resources fields a resource writer reports errors against. */
-#define RES "linux.resources."
+#define OCI_RESOURCES "linux.resources."
 
 /* True when the comma lists a and b name the same set of controllers. */
 bool cgroup_same_controllers(const char *a, const char *b);
@@ -36,8 +36,8 @@ bool cgroup_has_file(const struct cgroup_hierarchy *h, const char *file);
  * a missing file says the controller lacks it. */
 int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char *file, const char *value,
                  nook_err *err);
-int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
 
 /* Reads file of the container's directory of h whole. */
 int cgroup_read(const struct cgroup_hierarchy *h, const char *file, char **out, nook_err *err);
@@ -55,14 +55,11 @@ typedef int (*cgroup_apply_fn)(const struct cgroup_hierarchy *h, const struct sp
 
 int cgroup_v1_apply_cpuset(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
                            nook_err *err);
-int cgroup_v1_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                        nook_err *err);
+int cgroup_v1_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err);
 int cgroup_v1_apply_memory(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
                            nook_err *err);
-int cgroup_v1_apply_pids(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                         nook_err *err);
-int cgroup_v1_apply_blkio(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                          nook_err *err);
+int cgroup_v1_apply_pids(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err);
+int cgroup_v1_apply_blkio(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err);
 int cgroup_v1_apply_hugetlb(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
                             nook_err *err);
 int cgroup_v1_apply_net_cls(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
@@ -74,14 +71,11 @@ int cgroup_v1_apply_devices(const struct cgroup_hierarchy *h, const struct spec_
 
 int cgroup_v2_apply_cpuset(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
                            nook_err *err);
-int cgroup_v2_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                        nook_err *err);
+int cgroup_v2_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err);
 int cgroup_v2_apply_memory(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
                            nook_err *err);
-int cgroup_v2_apply_pids(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                         nook_err *err);
-int cgroup_v2_apply_io(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                       nook_err *err);
+int cgroup_v2_apply_pids(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err);
+int cgroup_v2_apply_io(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err);
 int cgroup_v2_apply_hugetlb(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
                             nook_err *err);
 int cgroup_v2_apply_unified(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,

@@ -44,8 +44,8 @@ int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char
         controller_name(h, file, controller, sizeof(controller));
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT)
-                return nook_error(err, ENOTSUP, "%s: the %s controller has no file `%s` (in `%s`)", field,
-                                  controller, file, h->path);
+                return nook_error(err, ENOTSUP, "%s: the %s controller has no file `%s` (in `%s`)", field, controller,
+                                  file, h->path);
         if (fd < 0)
                 return nook_error_errno(err, "%s: open `%s` (%s controller, `%s`)", field, file, controller, h->path);
         size_t len = strlen(value);
@@ -59,8 +59,8 @@ int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char
         return 0;
 }
 
-int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err,
-                  const char *fmt, ...)
+int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err, const char *fmt,
+                  ...)
 {
         char value[512];
         va_list ap;
@@ -214,17 +214,18 @@ static const struct controller {
         bool (*wanted)(const struct spec_resources *r);
         cgroup_apply_fn apply_v1, apply_v2;
 } controllers[] = {
-        { "cpuset", "cpuset", RES "cpu.cpus/mems", wants_cpuset, cgroup_v1_apply_cpuset, cgroup_v2_apply_cpuset },
-        { "cpu", "cpu", RES "cpu", wants_cpu, cgroup_v1_apply_cpu, cgroup_v2_apply_cpu },
-        { "memory", "memory", RES "memory", wants_memory, cgroup_v1_apply_memory, cgroup_v2_apply_memory },
-        { "pids", "pids", RES "pids", wants_pids, cgroup_v1_apply_pids, cgroup_v2_apply_pids },
-        { "blkio", "io", RES "blockIO", wants_blkio, cgroup_v1_apply_blkio, cgroup_v2_apply_io },
-        { "hugetlb", "hugetlb", RES "hugepageLimits", wants_hugetlb, cgroup_v1_apply_hugetlb,
+        { "cpuset", "cpuset", OCI_RESOURCES "cpu.cpus/mems", wants_cpuset, cgroup_v1_apply_cpuset,
+          cgroup_v2_apply_cpuset },
+        { "cpu", "cpu", OCI_RESOURCES "cpu", wants_cpu, cgroup_v1_apply_cpu, cgroup_v2_apply_cpu },
+        { "memory", "memory", OCI_RESOURCES "memory", wants_memory, cgroup_v1_apply_memory, cgroup_v2_apply_memory },
+        { "pids", "pids", OCI_RESOURCES "pids", wants_pids, cgroup_v1_apply_pids, cgroup_v2_apply_pids },
+        { "blkio", "io", OCI_RESOURCES "blockIO", wants_blkio, cgroup_v1_apply_blkio, cgroup_v2_apply_io },
+        { "hugetlb", "hugetlb", OCI_RESOURCES "hugepageLimits", wants_hugetlb, cgroup_v1_apply_hugetlb,
           cgroup_v2_apply_hugetlb },
-        { "net_cls", NULL, RES "network.classID", wants_net_cls, cgroup_v1_apply_net_cls, NULL },
-        { "net_prio", NULL, RES "network.priorities", wants_net_prio, cgroup_v1_apply_net_prio, NULL },
+        { "net_cls", NULL, OCI_RESOURCES "network.classID", wants_net_cls, cgroup_v1_apply_net_cls, NULL },
+        { "net_prio", NULL, OCI_RESOURCES "network.priorities", wants_net_prio, cgroup_v1_apply_net_prio, NULL },
         /* A cgroup2 device program needs no controller: "" matches any cgroup2 directory. */
-        { "devices", "", RES "devices", wants_devices, cgroup_v1_apply_devices, cgroup_v2_apply_devices },
+        { "devices", "", OCI_RESOURCES "devices", wants_devices, cgroup_v1_apply_devices, cgroup_v2_apply_devices },
 };
 
 static int apply(struct cgroup *cg, const struct spec_resources *r, bool update, nook_err *err)
@@ -246,15 +247,16 @@ static int apply(struct cgroup *cg, const struct spec_resources *r, bool update,
                                          "`%s/cgroup.controllers` does not list %s",
                                          c->field, c->v1, v2->path, c->v2);
                 else
-                        ret = nook_error(err, ENOTSUP, "%s: the %s controller is not available: no v1 hierarchy "
-                                                       "mounts it%s",
+                        ret = nook_error(err, ENOTSUP,
+                                         "%s: the %s controller is not available: no v1 hierarchy "
+                                         "mounts it%s",
                                          c->field, c->v1, v2 != NULL ? " and cgroup2 has no equivalent" : "");
                 if (ret < 0)
                         return ret;
         }
         if (r->unified.len > 0) {
                 if (v2 == NULL)
-                        return nook_error(err, ENOTSUP, RES "unified: this host has no cgroup2 hierarchy");
+                        return nook_error(err, ENOTSUP, OCI_RESOURCES "unified: this host has no cgroup2 hierarchy");
                 int ret = cgroup_v2_apply_unified(v2, r, update, err);
                 if (ret < 0)
                         return ret;
@@ -274,16 +276,16 @@ int cgroup_update(struct cgroup *cg, const struct spec_resources *r, nook_err *e
 
 /* ---- devices ---- */
 
-#define DEV(t, maj, min, acc)                                                                           \
-        {                                                                                               \
-                .allow = true, .type = t, .major = { (maj) >= 0, (maj) }, .minor = { (min) >= 0, (min) }, \
-                .access = acc                                                                           \
+#define DEV(t, maj, min, acc)                                                                                          \
+        {                                                                                                              \
+                .allow = true, .type = t, .major = { (maj) >= 0, (maj) }, .minor = { (min) >= 0, (min) },              \
+                .access = acc                                                                                          \
         }
 
 /* runc's list: mknod of any node, and the nodes every container has. */
 const struct spec_device_cgroup cgroup_default_devices[] = {
-        DEV('c', -1, -1, "m"),   DEV('b', -1, -1, "m"),   DEV('c', 1, 3, "rwm"), DEV('c', 1, 5, "rwm"),
-        DEV('c', 1, 7, "rwm"),   DEV('c', 1, 8, "rwm"),   DEV('c', 1, 9, "rwm"), DEV('c', 5, 0, "rwm"),
-        DEV('c', 5, 1, "rwm"),   DEV('c', 5, 2, "rwm"),   DEV('c', 136, -1, "rwm"), DEV('c', 10, 200, "rwm"),
+        DEV('c', -1, -1, "m"), DEV('b', -1, -1, "m"), DEV('c', 1, 3, "rwm"),    DEV('c', 1, 5, "rwm"),
+        DEV('c', 1, 7, "rwm"), DEV('c', 1, 8, "rwm"), DEV('c', 1, 9, "rwm"),    DEV('c', 5, 0, "rwm"),
+        DEV('c', 5, 1, "rwm"), DEV('c', 5, 2, "rwm"), DEV('c', 136, -1, "rwm"), DEV('c', 10, 200, "rwm"),
 };
 const size_t cgroup_n_default_devices = ARRAY_SIZE(cgroup_default_devices);

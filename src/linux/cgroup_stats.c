@@ -147,10 +147,10 @@ static json_object *memory_stats(const struct cgroup *cg)
                 }
                 json_object_object_get_ex(raw, "file", &cache);
         } else {
-                json_object_object_add(memory, "usage",
-                                       memory_entry(read_u64(h, "memory.usage_in_bytes"),
-                                                    read_u64(h, "memory.max_usage_in_bytes"),
-                                                    read_u64(h, "memory.limit_in_bytes"), read_u64(h, "memory.failcnt")));
+                json_object_object_add(
+                        memory, "usage",
+                        memory_entry(read_u64(h, "memory.usage_in_bytes"), read_u64(h, "memory.max_usage_in_bytes"),
+                                     read_u64(h, "memory.limit_in_bytes"), read_u64(h, "memory.failcnt")));
                 if (cgroup_has_file(h, "memory.memsw.usage_in_bytes"))
                         json_object_object_add(memory, "swap",
                                                memory_entry(read_u64(h, "memory.memsw.usage_in_bytes"),

@@ -56,13 +56,16 @@ int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, nook_err *err)
                 return 0;
         }
         if (swap < 0)
-                return nook_error(err, EINVAL, RES "memory.swap: %" PRId64 " is not a limit", swap);
+                return nook_error(err, EINVAL, OCI_RESOURCES "memory.swap: %" PRId64 " is not a limit", swap);
         if (limit == 0 || limit == -1)
-                return nook_error(err, EINVAL, RES "memory.swap: a swap limit needs a memory limit on cgroup2 "
-                                               "(memory.swap.max = swap - limit)");
+                return nook_error(err, EINVAL,
+                                  OCI_RESOURCES "memory.swap: a swap limit needs a memory limit on cgroup2 "
+                                                "(memory.swap.max = swap - limit)");
         if (swap < limit)
-                return nook_error(err, EINVAL, RES "memory.swap: %" PRId64 " is below memory.limit %" PRId64
-                                  " (swap counts memory+swap)", swap, limit);
+                return nook_error(err, EINVAL,
+                                  OCI_RESOURCES "memory.swap: %" PRId64 " is below memory.limit %" PRId64
+                                                " (swap counts memory+swap)",
+                                  swap, limit);
         /* swap == limit: no swap at all. -2 stands for an explicit 0. */
         *out = swap - limit == 0 ? -2 : swap - limit;
         return 0;
@@ -89,15 +92,14 @@ static const char *limit_string(int64_t v, char *buf, size_t size)
 
 /* ---- writers ---- */
 
-int cgroup_v2_apply_cpuset(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                           nook_err *err)
+int cgroup_v2_apply_cpuset(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err)
 {
         (void)update;
         int ret = 0;
         if (r->cpu.cpus != NULL && r->cpu.cpus[0] != '\0')
-                ret = cgroup_write(h, RES "cpu.cpus", "cpuset.cpus", r->cpu.cpus, err);
+                ret = cgroup_write(h, OCI_RESOURCES "cpu.cpus", "cpuset.cpus", r->cpu.cpus, err);
         if (ret == 0 && r->cpu.mems != NULL && r->cpu.mems[0] != '\0')
-                ret = cgroup_write(h, RES "cpu.mems", "cpuset.mems", r->cpu.mems, err);
+                ret = cgroup_write(h, OCI_RESOURCES "cpu.mems", "cpuset.mems", r->cpu.mems, err);
         return ret;
 }
 
@@ -111,7 +113,7 @@ static int write_cpu_max(const struct cgroup_hierarchy *h, const struct spec_res
                 _cleanup_free_ char *current = NULL;
                 int ret = cgroup_read(h, "cpu.max", &current, err);
                 if (ret < 0)
-                        return nook_error_wrap(err, RES "cpu");
+                        return nook_error_wrap(err, OCI_RESOURCES "cpu");
                 sscanf(current, "%31s %31s", quota, period);
         }
         if (has_quota && r->cpu.quota.value > 0)
@@ -120,28 +122,28 @@ static int write_cpu_max(const struct cgroup_hierarchy *h, const struct spec_res
                 strcpy(quota, "max");
         if (has_period)
                 snprintf(period, sizeof(period), "%" PRIu64, r->cpu.period.value);
-        return cgroup_writef(h, has_quota ? RES "cpu.quota" : RES "cpu.period", "cpu.max", err, "%s %s", quota,
-                             period);
+        return cgroup_writef(h, has_quota ? OCI_RESOURCES "cpu.quota" : OCI_RESOURCES "cpu.period", "cpu.max", err,
+                             "%s %s", quota, period);
 }
 
-int cgroup_v2_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                        nook_err *err)
+int cgroup_v2_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err)
 {
         (void)update;
         const __typeof__(r->cpu) *c = &r->cpu;
         if ((c->realtime_runtime.set && c->realtime_runtime.value != 0) ||
             (c->realtime_period.set && c->realtime_period.value != 0))
-                return nook_error(err, ENOTSUP, RES "cpu.realtimeRuntime/realtimePeriod: cgroup2 has no realtime "
-                                                    "bandwidth (the cpu controller has no `cpu.rt_runtime_us`)");
+                return nook_error(err, ENOTSUP,
+                                  OCI_RESOURCES "cpu.realtimeRuntime/realtimePeriod: cgroup2 has no realtime "
+                                                "bandwidth (the cpu controller has no `cpu.rt_runtime_us`)");
         int ret;
         if (c->shares.set && c->shares.value != 0) {
-                ret = cgroup_writef(h, RES "cpu.shares", "cpu.weight", err, "%" PRIu64,
+                ret = cgroup_writef(h, OCI_RESOURCES "cpu.shares", "cpu.weight", err, "%" PRIu64,
                                     cgroup_shares_to_weight(c->shares.value));
                 if (ret < 0)
                         return ret;
         }
         if (c->idle.set) {
-                ret = cgroup_writef(h, RES "cpu.idle", "cpu.idle", err, "%" PRId64, c->idle.value);
+                ret = cgroup_writef(h, OCI_RESOURCES "cpu.idle", "cpu.idle", err, "%" PRId64, c->idle.value);
                 if (ret < 0)
                         return ret;
         }
@@ -150,7 +152,7 @@ int cgroup_v2_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_reso
          * quota after it shrinks: try it first, and again after cpu.max. */
         bool burst_pending = false;
         if (c->burst.set) {
-                ret = cgroup_writef(h, RES "cpu.burst", "cpu.max.burst", err, "%" PRIu64, c->burst.value);
+                ret = cgroup_writef(h, OCI_RESOURCES "cpu.burst", "cpu.max.burst", err, "%" PRIu64, c->burst.value);
                 if (ret == -EINVAL && max) {
                         nook_error_free(err);
                         burst_pending = true;
@@ -164,7 +166,7 @@ int cgroup_v2_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_reso
                         return ret;
         }
         if (burst_pending)
-                return cgroup_writef(h, RES "cpu.burst", "cpu.max.burst", err, "%" PRIu64, c->burst.value);
+                return cgroup_writef(h, OCI_RESOURCES "cpu.burst", "cpu.max.burst", err, "%" PRIu64, c->burst.value);
         return 0;
 }
 
@@ -178,22 +180,24 @@ static int memory_limit_for_swap(const struct cgroup_hierarchy *h, const struct 
         return cgroup_read_i64(h, "memory.max", limit, err);
 }
 
-int cgroup_v2_apply_memory(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                           nook_err *err)
+int cgroup_v2_apply_memory(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err)
 {
         const __typeof__(r->memory) *m = &r->memory;
         if (m->swappiness.set)
-                return nook_error(err, ENOTSUP, RES "memory.swappiness: cgroup2 has no per-cgroup swappiness "
-                                                    "(the memory controller has no `memory.swappiness`)");
+                return nook_error(err, ENOTSUP,
+                                  OCI_RESOURCES "memory.swappiness: cgroup2 has no per-cgroup swappiness "
+                                                "(the memory controller has no `memory.swappiness`)");
         if (m->disable_oom_killer.set && m->disable_oom_killer.value)
-                return nook_error(err, ENOTSUP, RES "memory.disableOOMKiller: cgroup2 cannot turn the OOM killer "
-                                                    "off (the memory controller has no `memory.oom_control`)");
+                return nook_error(err, ENOTSUP,
+                                  OCI_RESOURCES "memory.disableOOMKiller: cgroup2 cannot turn the OOM killer "
+                                                "off (the memory controller has no `memory.oom_control`)");
         if ((m->kernel.set && m->kernel.value != 0) || (m->kernel_tcp.set && m->kernel_tcp.value != 0))
-                return nook_error(err, ENOTSUP, RES "memory.kernel/kernelTCP: cgroup2 has no separate kernel "
-                                                    "memory limit (the memory controller has no "
-                                                    "`memory.kmem.limit_in_bytes`)");
+                return nook_error(err, ENOTSUP,
+                                  OCI_RESOURCES "memory.kernel/kernelTCP: cgroup2 has no separate kernel "
+                                                "memory limit (the memory controller has no "
+                                                "`memory.kmem.limit_in_bytes`)");
         if (m->use_hierarchy.set && !m->use_hierarchy.value)
-                return nook_error(err, ENOTSUP, RES "memory.useHierarchy: cgroup2 is always hierarchical");
+                return nook_error(err, ENOTSUP, OCI_RESOURCES "memory.useHierarchy: cgroup2 is always hierarchical");
         int64_t limit = 0, swap = 0;
         int ret = memory_limit_for_swap(h, r, update, &limit, err);
         if (ret == 0)
@@ -205,38 +209,42 @@ int cgroup_v2_apply_memory(const struct cgroup_hierarchy *h, const struct spec_r
                 if (m->limit.set && m->limit.value > 0) {
                         ret = cgroup_read_i64(h, "memory.current", &usage, err);
                         if (ret < 0)
-                                return nook_error_wrap(err, RES "memory.checkBeforeUpdate");
+                                return nook_error_wrap(err, OCI_RESOURCES "memory.checkBeforeUpdate");
                         if (usage > m->limit.value)
-                                return nook_error(err, EBUSY, RES "memory.limit: checkBeforeUpdate: the new limit %"
-                                                  PRId64 " is below the current usage %" PRId64 " (`memory.current`)",
+                                return nook_error(err, EBUSY,
+                                                  OCI_RESOURCES
+                                                  "memory.limit: checkBeforeUpdate: the new limit %" PRId64
+                                                  " is below the current usage %" PRId64 " (`memory.current`)",
                                                   m->limit.value, usage);
                 }
                 if (swap > 0 && cgroup_has_file(h, "memory.swap.current")) {
                         ret = cgroup_read_i64(h, "memory.swap.current", &usage, err);
                         if (ret < 0)
-                                return nook_error_wrap(err, RES "memory.checkBeforeUpdate");
+                                return nook_error_wrap(err, OCI_RESOURCES "memory.checkBeforeUpdate");
                         if (usage > swap)
-                                return nook_error(err, EBUSY, RES "memory.swap: checkBeforeUpdate: the new swap "
-                                                  "limit %" PRId64 " is below the current usage %" PRId64
-                                                  " (`memory.swap.current`)", swap, usage);
+                                return nook_error(err, EBUSY,
+                                                  OCI_RESOURCES "memory.swap: checkBeforeUpdate: the new swap "
+                                                                "limit %" PRId64 " is below the current usage %" PRId64
+                                                                " (`memory.swap.current`)",
+                                                  swap, usage);
                 }
         }
         char buf[32];
         /* Without swap accounting there is no memory.swap.max, and "unlimited" holds anyway. */
         if (swap != 0 && !(swap == -1 && !cgroup_has_file(h, "memory.swap.max"))) {
-                ret = cgroup_write(h, RES "memory.swap", "memory.swap.max",
+                ret = cgroup_write(h, OCI_RESOURCES "memory.swap", "memory.swap.max",
                                    swap == -2 ? "0" : limit_string(swap, buf, sizeof(buf)), err);
                 if (ret < 0)
                         return ret;
         }
         if (m->limit.set && m->limit.value != 0) {
-                ret = cgroup_write(h, RES "memory.limit", "memory.max", limit_string(m->limit.value, buf, sizeof(buf)),
-                                   err);
+                ret = cgroup_write(h, OCI_RESOURCES "memory.limit", "memory.max",
+                                   limit_string(m->limit.value, buf, sizeof(buf)), err);
                 if (ret < 0)
                         return ret;
         }
         if (m->reservation.set && m->reservation.value != 0) {
-                ret = cgroup_write(h, RES "memory.reservation", "memory.low",
+                ret = cgroup_write(h, OCI_RESOURCES "memory.reservation", "memory.low",
                                    limit_string(m->reservation.value, buf, sizeof(buf)), err);
                 if (ret < 0)
                         return ret;
@@ -244,12 +252,11 @@ int cgroup_v2_apply_memory(const struct cgroup_hierarchy *h, const struct spec_r
         return 0;
 }
 
-int cgroup_v2_apply_pids(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,
-                         nook_err *err)
+int cgroup_v2_apply_pids(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update, nook_err *err)
 {
         (void)update;
         char buf[32];
-        return cgroup_write(h, RES "pids.limit", "pids.max",
+        return cgroup_write(h, OCI_RESOURCES "pids.limit", "pids.max",
                             limit_string(r->pids_limit.value > 0 ? r->pids_limit.value : -1, buf, sizeof(buf)), err);
 }
 
@@ -272,18 +279,21 @@ int cgroup_v2_apply_io(const struct cgroup_hierarchy *h, const struct spec_resou
         (void)update;
         const __typeof__(r->block_io) *b = &r->block_io;
         if (b->leaf_weight.set && b->leaf_weight.value != 0)
-                return nook_error(err, ENOTSUP, RES "blockIO.leafWeight: cgroup2 has no leaf weights (the io "
-                                                    "controller has no `blkio.leaf_weight`)");
+                return nook_error(err, ENOTSUP,
+                                  OCI_RESOURCES "blockIO.leafWeight: cgroup2 has no leaf weights (the io "
+                                                "controller has no `blkio.leaf_weight`)");
         for (size_t i = 0; i < b->weight_device.len; i++)
                 if (b->weight_device.items[i].leaf_weight.set && b->weight_device.items[i].leaf_weight.value != 0)
-                        return nook_error(err, ENOTSUP, RES "blockIO.weightDevice[%zu].leafWeight: cgroup2 has no "
-                                                            "leaf weights", i);
+                        return nook_error(err, ENOTSUP,
+                                          OCI_RESOURCES "blockIO.weightDevice[%zu].leafWeight: cgroup2 has no "
+                                                        "leaf weights",
+                                          i);
         /* bfq takes the v1 range as is; else io.weight (iocost) in its own range. */
         bool bfq = cgroup_has_file(h, "io.bfq.weight");
         const char *file = bfq ? "io.bfq.weight" : "io.weight";
         int ret;
         if (b->weight.set && b->weight.value != 0) {
-                ret = cgroup_writef(h, RES "blockIO.weight", file, err, "%" PRIu64,
+                ret = cgroup_writef(h, OCI_RESOURCES "blockIO.weight", file, err, "%" PRIu64,
                                     bfq ? b->weight.value : cgroup_blkio_to_io_weight(b->weight.value));
                 if (ret < 0)
                         return ret;
@@ -293,23 +303,23 @@ int cgroup_v2_apply_io(const struct cgroup_hierarchy *h, const struct spec_resou
                 if (!d->weight.set || d->weight.value == 0)
                         continue;
                 char field[64];
-                snprintf(field, sizeof(field), RES "blockIO.weightDevice[%zu]", i);
+                snprintf(field, sizeof(field), OCI_RESOURCES "blockIO.weightDevice[%zu]", i);
                 ret = cgroup_writef(h, field, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
                                     bfq ? d->weight.value : cgroup_blkio_to_io_weight(d->weight.value));
                 if (ret < 0)
                         return ret;
         }
-        ret = write_io_max(h, RES "blockIO.throttleReadBpsDevice", "rbps", b->throttle_read_bps.items,
+        ret = write_io_max(h, OCI_RESOURCES "blockIO.throttleReadBpsDevice", "rbps", b->throttle_read_bps.items,
                            b->throttle_read_bps.len, err);
         if (ret == 0)
-                ret = write_io_max(h, RES "blockIO.throttleWriteBpsDevice", "wbps", b->throttle_write_bps.items,
-                                   b->throttle_write_bps.len, err);
+                ret = write_io_max(h, OCI_RESOURCES "blockIO.throttleWriteBpsDevice", "wbps",
+                                   b->throttle_write_bps.items, b->throttle_write_bps.len, err);
         if (ret == 0)
-                ret = write_io_max(h, RES "blockIO.throttleReadIOPSDevice", "riops", b->throttle_read_iops.items,
-                                   b->throttle_read_iops.len, err);
+                ret = write_io_max(h, OCI_RESOURCES "blockIO.throttleReadIOPSDevice", "riops",
+                                   b->throttle_read_iops.items, b->throttle_read_iops.len, err);
         if (ret == 0)
-                ret = write_io_max(h, RES "blockIO.throttleWriteIOPSDevice", "wiops", b->throttle_write_iops.items,
-                                   b->throttle_write_iops.len, err);
+                ret = write_io_max(h, OCI_RESOURCES "blockIO.throttleWriteIOPSDevice", "wiops",
+                                   b->throttle_write_iops.items, b->throttle_write_iops.len, err);
         return ret;
 }
 
@@ -320,7 +330,7 @@ int cgroup_v2_apply_hugetlb(const struct cgroup_hierarchy *h, const struct spec_
         for (size_t i = 0; i < r->hugepage_limits.len; i++) {
                 const struct spec_hugepage_limit *l = &r->hugepage_limits.items[i];
                 char field[64], file[96];
-                snprintf(field, sizeof(field), RES "hugepageLimits[%zu]", i);
+                snprintf(field, sizeof(field), OCI_RESOURCES "hugepageLimits[%zu]", i);
                 if (!cgroup_valid_page_size(l->page_size))
                         return nook_error(err, EINVAL, "%s.pageSize: \"%s\" is not a page size like \"2MB\"", field,
                                           l->page_size);
@@ -346,7 +356,7 @@ int cgroup_v2_apply_unified(const struct cgroup_hierarchy *h, const struct spec_
         for (size_t i = 0; i < r->unified.len; i++) {
                 const char *key = r->unified.items[i].key;
                 char field[300];
-                snprintf(field, sizeof(field), RES "unified[\"%.200s\"]", key);
+                snprintf(field, sizeof(field), OCI_RESOURCES "unified[\"%.200s\"]", key);
                 /* A key is a file of the container's own cgroup, never a path. */
                 if (key[0] == '\0' || key[0] == '.' || strchr(key, '/') != NULL || strchr(key, '.') == NULL)
                         return nook_error(err, EINVAL, "%s: not a cgroup2 file name", field);

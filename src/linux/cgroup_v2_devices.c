@@ -26,8 +26,12 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 static uint32_t access_bits(const char *access)
 {
         uint32_t bits = 0;
-        for (const char *p = access; *p != '\0'; p++)
-                bits |= *p == 'r' ? BPF_DEVCG_ACC_READ : *p == 'w' ? BPF_DEVCG_ACC_WRITE : *p == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+        if (strchr(access, 'r') != NULL)
+                bits |= BPF_DEVCG_ACC_READ;
+        if (strchr(access, 'w') != NULL)
+                bits |= BPF_DEVCG_ACC_WRITE;
+        if (strchr(access, 'm') != NULL)
+                bits |= BPF_DEVCG_ACC_MKNOD;
         return bits;
 }
 
@@ -48,11 +52,16 @@ struct device_model {
         size_t n;
 };
 
+/* A major or minor number; -1 for the wildcard. */
+static int64_t node_number(const struct opt_i64 *n)
+{
+        return specific(n) ? n->value : -1;
+}
+
 static bool same_node(const struct spec_device_cgroup *a, const struct spec_device_cgroup *b)
 {
-        int64_t a_major = specific(&a->major) ? a->major.value : -1, b_major = specific(&b->major) ? b->major.value : -1;
-        int64_t a_minor = specific(&a->minor) ? a->minor.value : -1, b_minor = specific(&b->minor) ? b->minor.value : -1;
-        return a->type == b->type && a_major == b_major && a_minor == b_minor;
+        return a->type == b->type && node_number(&a->major) == node_number(&b->major) &&
+               node_number(&a->minor) == node_number(&b->minor);
 }
 
 static const char *access_string(uint32_t bits)
@@ -69,7 +78,7 @@ static int model_replay(struct device_model *m, const struct spec_device_cgroup 
         m->n = 0;
         m->exceptions = calloc(total, sizeof(*m->exceptions));
         if (m->exceptions == NULL)
-                return nook_error(err, ENOMEM, RES "devices");
+                return nook_error(err, ENOMEM, OCI_RESOURCES "devices");
         for (size_t i = 0; i < total; i++) {
                 const struct spec_device_cgroup *d = i < n ? &rules[i] : &cgroup_default_devices[i - n];
                 if (d->type == 'a') {
@@ -117,7 +126,7 @@ int cgroup_device_program(const struct spec_device_cgroup *rules, size_t n, stru
         struct bpf_insn *p = calloc(count, sizeof(*p));
         if (p == NULL) {
                 free(m.exceptions);
-                return nook_error(err, ENOMEM, RES "devices");
+                return nook_error(err, ENOMEM, OCI_RESOURCES "devices");
         }
         size_t k = 0;
         p[k++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, 0, 0);
@@ -130,11 +139,11 @@ int cgroup_device_program(const struct spec_device_cgroup *rules, size_t n, stru
         for (size_t i = 0; i < m.n; i++) {
                 const struct spec_device_cgroup *d = &m.exceptions[i];
                 size_t next = k + block_length(d);
-#define JUMP_NEXT(instruction)                                \
-        do {                                                  \
-                p[k] = (instruction);                         \
-                p[k].off = (int16_t)(next - (k + 1));         \
-                k++;                                          \
+#define JUMP_NEXT(instruction)                                                                                         \
+        do {                                                                                                           \
+                p[k] = (instruction);                                                                                  \
+                p[k].off = (int16_t)(next - (k + 1));                                                                  \
+                k++;                                                                                                   \
         } while (0)
                 JUMP_NEXT(insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
                                d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
@@ -193,7 +202,7 @@ static int load_program(const struct bpf_insn *insns, size_t len, nook_err *err)
                 *nl = '\0';
                 nl = strrchr(log, '\n');
         }
-        return nook_error(err, saved, RES "devices: load the cgroup2 device program (%s)",
+        return nook_error(err, saved, OCI_RESOURCES "devices: load the cgroup2 device program (%s)",
                           nl != NULL ? nl + 1 : log);
 }
 
@@ -212,7 +221,7 @@ int cgroup_v2_apply_devices(const struct cgroup_hierarchy *h, const struct spec_
         /* bpf(2) refuses O_PATH fds. */
         _cleanup_close_ int cgroup = open(h->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cgroup < 0)
-                return nook_error_errno(err, RES "devices: open cgroup `%s`", h->path);
+                return nook_error_errno(err, OCI_RESOURCES "devices: open cgroup `%s`", h->path);
 
         /* What is attached now gets detached once the new program is in place, so that
          * no device is allowed in between. */
@@ -224,7 +233,7 @@ int cgroup_v2_apply_devices(const struct cgroup_hierarchy *h, const struct spec_
         attr.query.prog_ids = (uintptr_t)old_ids;
         attr.query.prog_cnt = ARRAY_SIZE(old_ids);
         if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
-                return nook_error_errno(err, RES "devices: query the device programs of `%s`", h->path);
+                return nook_error_errno(err, OCI_RESOURCES "devices: query the device programs of `%s`", h->path);
         uint32_t n_old = attr.query.prog_cnt;
 
         memset(&attr, 0, sizeof(attr));
@@ -233,20 +242,21 @@ int cgroup_v2_apply_devices(const struct cgroup_hierarchy *h, const struct spec_
         attr.attach_type = BPF_CGROUP_DEVICE;
         attr.attach_flags = BPF_F_ALLOW_MULTI;
         if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
-                return nook_error_errno(err, RES "devices: attach the device program to `%s`", h->path);
+                return nook_error_errno(err, OCI_RESOURCES "devices: attach the device program to `%s`", h->path);
 
         for (uint32_t i = 0; i < n_old && i < ARRAY_SIZE(old_ids); i++) {
                 memset(&attr, 0, sizeof(attr));
                 attr.prog_id = old_ids[i];
                 _cleanup_close_ int old = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
                 if (old < 0)
-                        return nook_error_errno(err, RES "devices: open the old device program %" PRIu32, old_ids[i]);
+                        return nook_error_errno(err, OCI_RESOURCES "devices: open the old device program %" PRIu32,
+                                                old_ids[i]);
                 memset(&attr, 0, sizeof(attr));
                 attr.target_fd = (uint32_t)cgroup;
                 attr.attach_bpf_fd = (uint32_t)old;
                 attr.attach_type = BPF_CGROUP_DEVICE;
                 if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
-                        return nook_error_errno(err, RES "devices: detach the old device program %" PRIu32,
+                        return nook_error_errno(err, OCI_RESOURCES "devices: detach the old device program %" PRIu32,
                                                 old_ids[i]);
         }
         return 0;

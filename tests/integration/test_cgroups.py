@@ -253,6 +253,27 @@ def test_a_resource_the_host_cannot_honour_is_an_error_naming_it(bundle, values,
     assert bundle.nook.list_ids() == []
 
 
+def test_delete_removes_the_parents_nook_made_and_keeps_the_others(bundle):
+    parent = f"{bundle.id}-parent"
+    bundle.config["linux"]["cgroupsPath"] = f"{parent}/{bundle.id}"
+    bundle.args = ["true"]
+    own = pathlib.Path(f"/proc/{os.getpid()}/cgroup").read_text()
+    pids_parent = CGROUP / "pids" / [l.split(":", 2)[2] for l in own.splitlines()
+                                     if l.split(":")[1] == "pids"][0].lstrip("/") / parent
+    pids_parent.mkdir()
+    try:
+        bundle.create()
+        pid = bundle.state()["pid"]
+        memory = host_cgroup(pid, "memory")
+        assert host_cgroup(pid, "pids") == pids_parent / bundle.id
+        assert memory.parent.name == parent
+        bundle.delete()
+        assert not memory.parent.exists(), "a parent nook made is left"
+        assert pids_parent.exists() and not (pids_parent / bundle.id).exists()
+    finally:
+        pids_parent.rmdir()
+
+
 # ---- pause and resume ----
 
 def test_pause_freezes_every_process_until_resume(bundle):

@@ -58,9 +58,9 @@ static void swap_counts_memory_plus_swap_as_on_v1(void **state)
         const int64_t mb = 1 << 20;
         assert_int_equal(swap(96 * mb, 64 * mb), 32 * mb);
         assert_int_equal(swap(64 * mb, 64 * mb), -2); /* an explicit "no swap" */
-        assert_int_equal(swap(0, 64 * mb), 0);       /* leave alone */
-        assert_int_equal(swap(-1, 64 * mb), -1);     /* max */
-        assert_int_equal(swap(0, -1), -1);           /* unlimited memory: unlimited swap */
+        assert_int_equal(swap(0, 64 * mb), 0);        /* leave alone */
+        assert_int_equal(swap(-1, 64 * mb), -1);      /* max */
+        assert_int_equal(swap(0, -1), -1);            /* unlimited memory: unlimited swap */
         assert_true(swap(32 * mb, 64 * mb) == INT64_MIN);
         assert_true(swap(96 * mb, 0) == INT64_MIN);
         assert_true(swap(96 * mb, -1) == INT64_MIN);
@@ -139,8 +139,11 @@ static int run_program(const struct bpf_insn *p, size_t len, char type, uint32_t
         return -1;
 }
 
-#define RULE(a, t, maj, min, acc) \
-        { .allow = (a), .type = (t), .major = { (maj) >= 0, (maj) }, .minor = { (min) >= 0, (min) }, .access = (acc) }
+#define RULE(a, t, maj, min, acc)                                                                                      \
+        {                                                                                                              \
+                .allow = (a), .type = (t), .major = { (maj) >= 0, (maj) }, .minor = { (min) >= 0, (min) },             \
+                .access = (acc)                                                                                        \
+        }
 
 struct program {
         struct bpf_insn *insns;
