@@ -120,6 +120,9 @@ int cgroup_v1_apply_memory(const struct cgroup_hierarchy *h, const struct spec_r
         /* Unlimited memory with no word on swap: unlimited memory+swap too. */
         if (limit == -1 && swap == 0)
                 swap = -1;
+        /* Without swap accounting there is no memsw file, and "unlimited" holds anyway. */
+        if (swap == -1 && !cgroup_has_file(h, "memory.memsw.limit_in_bytes"))
+                swap = 0;
         if (update && m->check_before_update.set && m->check_before_update.value) {
                 ret = check_usage(h, OCI_RESOURCES "memory.limit", "memory.usage_in_bytes", limit, err);
                 if (ret == 0 && cgroup_has_file(h, "memory.memsw.usage_in_bytes"))
