@@ -300,19 +300,23 @@ static int clone_init(struct launch *l, nook_err *err)
 {
         int v2_fd = l->state.cgroup != NULL ? l->state.cgroup->v2_fd : -1;
         bool into_cgroup;
+        if (l->state.cgroup != NULL) {
+                int ret = cgroup_join_open(l->state.cgroup, &l->cgroup_join, err);
+                if (ret < 0)
+                        return ret;
+        }
         long pid = launch_clone(l->joins_paths ? 0 : l->new_ns_flags, v2_fd, &l->pidfd, &into_cgroup);
         if (pid < 0)
                 return nook_error_errno(err, "clone3 the container process");
         if (pid == 0)
                 init_main(l);
+        /* The init joins the v1 hierarchies itself (cgroup_join_self); cgroup2 came with clone3. */
+        cgroup_join_close(&l->cgroup_join);
         l->child = l->pid = (pid_t)pid;
         close(l->child_sync_fd);
         l->child_sync_fd = -1;
-        if (l->state.cgroup != NULL) {
-                int ret = cgroup_enter(l->state.cgroup, l->child, into_cgroup, err);
-                if (ret < 0)
-                        return ret;
-        }
+        if (l->state.cgroup != NULL && !into_cgroup)
+                return cgroup_enter_v2(l->state.cgroup, l->child, err);
         return 0;
 }
 
@@ -484,6 +488,7 @@ void launch_abort(struct launch *l)
 
 void launch_free(struct launch *l)
 {
+        cgroup_join_close(&l->cgroup_join);
         int *fds[] = { &l->sync_fd, &l->child_sync_fd, &l->start_fd, &l->console_fd, &l->pidfd, &l->seccomp_listener };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 if (*fds[i] >= 0)

@@ -292,7 +292,10 @@ static int init_run(struct launch *l, nook_err *err)
         /* Die with nook; had it died already, the first read of the sync socket ends us. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-        int ret = enter_namespaces(l, err);
+        /* First of all, so that every later step runs inside the container's cgroup. */
+        int ret = cgroup_join_self(&l->cgroup_join, err);
+        if (ret == 0)
+                ret = enter_namespaces(l, err);
         if (ret == 0 && l->second_fork)
                 ret = fork_into_namespaces(l, err);
         if (ret == 0 && l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)

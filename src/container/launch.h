@@ -45,6 +45,7 @@ struct launch {
         size_t seccomp_len;
         unsigned seccomp_flags;
 
+        struct cgroup_join cgroup_join; /* the init moves itself into the v1 hierarchies */
         int console_master;   /* pty master sent by the init when nook relays the terminal, or -1 */
         int seccomp_listener; /* seccomp notify fd that came with READY, or -1 */
         bool hooks_begun; /* a failure from here on runs the poststop hooks */

@@ -34,6 +34,7 @@ struct spawn {
         int ns_flags; /* the namespaces of the init that nook is not in */
         int root_fd;  /* the init's root, when there is no mount namespace to join; else -1 */
         struct cgroup *cgroup;
+        struct cgroup_join cgroup_join; /* v1 hierarchies, joined by the intermediate itself */
         int sync_fd, child_sync_fd;
         int console_fd;
         bool protect_exe;
@@ -220,6 +221,10 @@ static int open_terminal(struct spawn *s, int *slave, nook_err *err)
 
 static int child_run(struct spawn *s, nook_err *err)
 {
+        /* First of all, so that everything after runs (and is charged) inside the cgroup. */
+        int joined = cgroup_join_self(&s->cgroup_join, err);
+        if (joined < 0)
+                return joined;
         const struct spawn_request *req = s->req;
         const struct spec_process *process = req->process;
         /* Die with nook; had it died already, the read of GO below sees EOF. */
@@ -291,17 +296,25 @@ static int start_intermediate(struct spawn *s, nook_err *err)
 {
         bool into_cgroup = false;
         int v2_fd = s->cgroup != NULL ? s->cgroup->v2_fd : -1;
+        if (s->cgroup != NULL) {
+                int ret = cgroup_join_open(s->cgroup, &s->cgroup_join, err);
+                if (ret < 0)
+                        return ret;
+        }
         long pid = launch_clone(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
-        if (pid < 0)
+        if (pid < 0) {
+                cgroup_join_close(&s->cgroup_join);
                 return nook_error_errno(err, "clone3 the exec process");
+        }
         if (pid == 0)
                 child_main(s);
+        cgroup_join_close(&s->cgroup_join);
         s->intermediate = (pid_t)pid;
         close(s->child_sync_fd);
         s->child_sync_fd = -1;
         int ret = 0;
-        if (s->cgroup != NULL)
-                ret = cgroup_enter(s->cgroup, s->intermediate, into_cgroup, err);
+        if (s->cgroup != NULL && !into_cgroup)
+                ret = cgroup_enter_v2(s->cgroup, s->intermediate, err);
         const struct spec_process *process = s->req->process;
         if (ret == 0 && process->oom_score_adj.set)
                 ret = process_set_oom_score_adj(s->intermediate, (int)process->oom_score_adj.value, err);

@@ -417,6 +417,65 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err
         return 0;
 }
 
+int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, nook_err *err)
+{
+        char value[32];
+        int len = snprintf(value, sizeof(value), "%d", pid);
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                if (!h->v2)
+                        continue;
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/cgroup.procs", h->path);
+                int ret = write_file_at(AT_FDCWD, path, value, (size_t)len, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "join cgroup");
+        }
+        return 0;
+}
+
+int cgroup_join_open(const struct cgroup *cg, struct cgroup_join *join, nook_err *err)
+{
+        join->n = 0;
+        join->fds = calloc(cg->n_hierarchies + 1, sizeof(int));
+        if (join->fds == NULL)
+                return nook_error(err, ENOMEM, "join cgroup");
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                if (h->v2)
+                        continue;
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/tasks", h->path);
+                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        int ret = nook_error_errno(err, "join cgroup: open `%s`", path);
+                        cgroup_join_close(join);
+                        return ret;
+                }
+                join->fds[join->n++] = fd;
+        }
+        return 0;
+}
+
+int cgroup_join_self(struct cgroup_join *join, nook_err *err)
+{
+        int ret = 0;
+        for (size_t i = 0; i < join->n && ret == 0; i++)
+                if (write(join->fds[i], "0", 1) < 0)
+                        ret = nook_error_errno(err, "join cgroup (hierarchy %zu)", i);
+        cgroup_join_close(join);
+        return ret;
+}
+
+void cgroup_join_close(struct cgroup_join *join)
+{
+        for (size_t i = 0; i < join->n; i++)
+                close(join->fds[i]);
+        free(join->fds);
+        join->fds = NULL;
+        join->n = 0;
+}
+
 /* Adds the pids of dir/cgroup.procs and of every cgroup below it. */
 static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, nook_err *err)
 {

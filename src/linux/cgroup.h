@@ -60,6 +60,26 @@ int cgroup_update(struct cgroup *cg, const struct spec_resources *resources, noo
 /* Moves pid into the cgroup in every hierarchy; skip_v2 when clone3 already put it there. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err);
 
+/* Moves pid into the cgroup2 hierarchy only (when clone3 could not). */
+int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, nook_err *err);
+
+/* How a new process moves itself into the v1 hierarchies: their "tasks" files,
+ * opened by the parent (the kernel checks the opener's credentials). A thread
+ * that writes "0" there moves itself without the global lock that writing a
+ * pid to cgroup.procs takes — an RCU grace period, milliseconds per start.
+ * cgroup2 needs none of this: clone3 CLONE_INTO_CGROUP. */
+struct cgroup_join {
+        int *fds;
+        size_t n;
+};
+
+int cgroup_join_open(const struct cgroup *cg, struct cgroup_join *join, nook_err *err);
+
+/* In the new, single-threaded process: moves it into every opened hierarchy and closes the fds. */
+int cgroup_join_self(struct cgroup_join *join, nook_err *err);
+
+void cgroup_join_close(struct cgroup_join *join);
+
 /* The pids in the cgroup and the cgroups below it (cgroup.procs, as seen from
  * nook's pid namespace, so also processes outside the container's). */
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, nook_err *err);

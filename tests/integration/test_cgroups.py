@@ -483,3 +483,16 @@ def test_systemd_cgroup_is_refused_clearly_without_systemd(bundle, path, message
     assert proc.returncode != 0
     assert message in proc.stderr
     assert bundle.nook.list_ids() == []
+
+
+def test_init_sits_in_its_cgroup_in_every_hierarchy_before_start(bundle):
+    # The init moves itself into each v1 hierarchy (and comes into cgroup2 with clone3)
+    # before any of the container's code may run: check it while it waits for start.
+    bundle.args = ["true"]
+    bundle.create()
+    pid = bundle.state()["pid"]
+    lines = pathlib.Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    assert len(lines) == len(pathlib.Path("/proc/self/cgroup").read_text().splitlines())
+    for line in lines:
+        assert line.endswith("/" + bundle.id), line
+    bundle.delete()
