@@ -190,6 +190,7 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
         l->protect_exe = stub_exe_needs_protection();
 
         /* Nothing on the system has changed so far; from here on launch_abort undoes. */
+        log_debug("create %s: config read", opts->id);
         ret = state_reserve(opts->root, opts->id, &l->state.dir, err);
         if (ret < 0)
                 return ret;
@@ -214,6 +215,7 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 ret = cgroup_plan(path, opts->id, &l->state.cgroup, err);
                 if (ret == 0)
                         ret = cgroup_create(l->state.cgroup, err);
+                log_debug("create %s: cgroup made", opts->id);
                 if (ret == 0 && l->spec->linux != NULL && l->spec->linux->resources != NULL)
                         ret = cgroup_apply(l->state.cgroup, l->spec->linux->resources, err);
                 if (ret < 0)
@@ -428,8 +430,10 @@ int launch_spawn(struct launch *l, nook_err *err)
         if (geteuid() == 0)
                 prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         ret = clone_init(l, err);
+        log_debug("create %s: init cloned", l->state.id);
         if (ret == 0)
                 ret = handshake(l, err);
+        log_debug("create %s: init ready", l->state.id);
         /* A memory limit too small for the set-up shows only as a child that vanished
          * (EPIPE, ECONNRESET): the new cgroup's OOM count tells why. */
         if (ret < 0 && l->state.cgroup != NULL && cgroup_oom_kills(l->state.cgroup) > 0)
