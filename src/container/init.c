@@ -302,6 +302,10 @@ static int init_run(struct launch *l, nook_err *err)
                 ret = nook_error_errno(err, "unshare the cgroup namespace");
         if (ret < 0)
                 return ret;
+        /* Its own session, as runc gives the container: signals to nook's caller's process group
+         * (a terminal's ^C, conmon's kill of its group on --timeout) are not the container's. */
+        if (setsid() < 0)
+                return nook_error_errno(err, "setsid");
         if (chdir(l->bundle) < 0)
                 return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
         ret = set_names(spec, err);

@@ -26,6 +26,7 @@ extern const char __start_nook_stub[], __stop_nook_stub[];
 static const char *const stage_names[STUB_STAGE_COUNT] = {
         [STUB_STAGE_EXE] = "replace /proc/self/exe",
         [STUB_STAGE_FORK] = "fork the container process",
+        [STUB_STAGE_SESSION] = "start a new session",
         [STUB_STAGE_TERMINAL] = "set the controlling terminal",
         [STUB_STAGE_CAPS] = "set capabilities",
         [STUB_STAGE_AMBIENT] = "raise ambient capabilities",

@@ -29,6 +29,7 @@
 enum stub_stage {
         STUB_STAGE_EXE,
         STUB_STAGE_FORK,
+        STUB_STAGE_SESSION,
         STUB_STAGE_TERMINAL,
         STUB_STAGE_CAPS,
         STUB_STAGE_AMBIENT,
@@ -66,8 +67,8 @@ struct stub_plan {
         struct stub_message fork_report;
 
         /* A pty slave that becomes the controlling terminal and stdio (-1: none). Done by the
-         * process that execs, which must lead its own session: the terminal of a session
-         * is taken away when its leader exits. */
+         * process that execs, which leads its own session (the forked child makes one; the
+         * init has one already): the terminal of a session is taken away when its leader exits. */
         int ctty_fd;
 
         /* Credentials. */

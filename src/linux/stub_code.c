@@ -174,10 +174,17 @@ STUB_TEXT void stub_main(struct stub_plan *p)
                 }
         }
 
-        if (p->ctty_fd >= 0) {
+        if (p->fork_child) {
+                /* Its own session, as runc gives every container process: signals to the
+                 * caller's process group (a terminal's ^C, conmon's kill of its group on
+                 * --timeout) are not the container's. */
                 r = SYS0(__NR_setsid);
-                if (r >= 0)
-                        r = SYS3(__NR_ioctl, p->ctty_fd, TIOCSCTTY, 0);
+                if (r < 0)
+                        fail(p, report, STUB_STAGE_SESSION, r);
+        }
+
+        if (p->ctty_fd >= 0) {
+                r = SYS3(__NR_ioctl, p->ctty_fd, TIOCSCTTY, 0);
                 for (int fd = 0; r >= 0 && fd < 3; fd++)
                         if (fd != p->ctty_fd)
                                 r = SYS3(__NR_dup3, p->ctty_fd, fd, 0);

@@ -66,8 +66,6 @@ int terminal_bind_console(int rootfd, int slave, nook_err *err)
 
 int terminal_make_controlling(int slave, nook_err *err)
 {
-        if (setsid() < 0)
-                return nook_error_errno(err, "terminal: setsid");
         if (ioctl(slave, TIOCSCTTY, 0) < 0)
                 return nook_error_errno(err, "terminal: make controlling terminal");
         for (int fd = 0; fd < 3; fd++)

@@ -21,7 +21,7 @@ int terminal_set_size(int fd, unsigned rows, unsigned cols, nook_err *err);
 /* Binds the slave on <rootfd>/dev/console (created if missing). */
 int terminal_bind_console(int rootfd, int slave, nook_err *err);
 
-/* Makes the slave the controlling terminal and stdin/stdout/stderr. */
+/* Makes the slave the controlling terminal (of the caller, a session leader) and stdin/stdout/stderr. */
 int terminal_make_controlling(int slave, nook_err *err);
 
 /* Sends fd over a connected unix socket with SCM_RIGHTS and name as the payload. */
