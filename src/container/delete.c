@@ -93,6 +93,16 @@ int container_delete(const char *root, const char *id, bool force, nook_err *err
 {
         struct container_state *state = NULL;
         int ret = state_load(root, id, &state, err);
+        if (ret == -ENOENT && force) {
+                /* runc's contract, which podman and containerd's shim rely on when they clean up
+                 * after a failed create: --force deletes a container that is gone, and the
+                 * directory an interrupted create left without its state file. */
+                nook_error_free(err);
+                _cleanup_free_ char *dir = NULL;
+                if (asprintf(&dir, "%s/%s", root, id) < 0)
+                        return nook_error(err, ENOMEM, "state dir");
+                return state_remove_dir(dir, err);
+        }
         if (ret < 0)
                 return ret;
         enum container_status status = state_status(state);

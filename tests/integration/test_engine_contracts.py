@@ -32,3 +32,24 @@ def test_detached_container_is_not_in_the_callers_process_group(bundle):
         fields = f.read().rsplit(")", 1)[1].split()
     pgrp, session = int(fields[2]), int(fields[3])
     assert (pgrp, session) == (pid, pid)
+
+
+def test_delete_force_of_a_container_that_is_gone_succeeds(nook):
+    # podman and containerd's shim run `delete --force` after a failed create; runc answers 0.
+    p = nook("delete", "--force", "nt-never-created", check=False)
+    assert (p.returncode, p.stderr) == (0, "")
+
+
+def test_delete_without_force_of_a_container_that_is_gone_fails(nook):
+    p = nook("delete", "nt-never-created", check=False)
+    assert p.returncode != 0 and "does not exist" in p.stderr
+
+
+def test_delete_force_removes_what_an_interrupted_create_left(nook):
+    # A create killed before it wrote state.json leaves its directory; the id must be usable again.
+    left = pathlib.Path(nook.root) / "nt-interrupted"
+    left.mkdir(parents=True)
+    (left / "config.json").write_text("{}")
+    p = nook("delete", "-f", "nt-interrupted", check=False)
+    assert p.returncode == 0, p.stderr
+    assert not left.exists()
