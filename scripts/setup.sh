@@ -2,7 +2,8 @@
 # Installs what nook builds and tests with, from Debian's archive; quick when all is present.
 set -eu
 packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-static python3-pytest
-          uidmap crun runc hyperfine time iproute2 procps qemu-system-x86"
+          uidmap crun runc hyperfine time iproute2 procps qemu-system-x86
+          podman conmon catatonit containerd"
 # make fuzz: libFuzzer comes with clang.
 [ "${NOOK_FUZZ:-0}" = 1 ] && packages="$packages clang libclang-rt-14-dev"
 missing=""
