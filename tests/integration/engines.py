@@ -261,20 +261,21 @@ def unmount_under(path):
         subprocess.run(["umount", "-l", target], capture_output=True)
 
 
-class CreatedDirs:
-    """Host directories the engines make on their own (they have no setting for them):
-    removed at the end when they did not exist before and are empty then."""
+class MadeOnTheHost:
+    """Paths the engines make on the host on their own (they have no setting for them),
+    deepest first: at the end, those that did not exist before are removed (a directory
+    only when empty, so nothing another user put there goes)."""
 
     def __init__(self, *paths):
-        self.paths = [pathlib.Path(p) for p in paths if not pathlib.Path(p).exists()]
+        self.paths = [pathlib.Path(p) for p in paths if not os.path.lexists(p)]
 
-    def remove(self, *, contents=False):
+    def remove(self):
         for p in self.paths:
-            if contents:
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):
+                if p.is_dir() and not p.is_symlink():
                     os.rmdir(p)
+                else:
+                    p.unlink()
 
 
 # ---- a terminal for the engine ----
@@ -407,7 +408,9 @@ network_config_dir = "{self.base / 'net'}"
 def podman_session(tmp_path_factory, rootfs_template):
     if shutil.which("podman") is None or shutil.which("conmon") is None:
         pytest.skip("podman is not installed (make setup installs it)")
-    made = CreatedDirs("/var/lib/containers")  # podman's blob info cache; no setting for it
+    # podman's blob info cache (written by import) has no setting.
+    made = MadeOnTheHost("/var/lib/containers/cache/blob-info-cache-v1.boltdb", "/var/lib/containers/cache",
+                         "/var/lib/containers")
     base = tmp_path_factory.mktemp("podman")
     podman = Podman(base)
     podman.write_config()
@@ -420,7 +423,7 @@ def podman_session(tmp_path_factory, rootfs_template):
     unmount_under(base)
     remove_cgroup_tree(podman.cgroup_parent)
     shutil.rmtree(base / "storage", ignore_errors=True)
-    made.remove(contents=True)
+    made.remove()
 
 
 @pytest.fixture
@@ -565,7 +568,7 @@ def containerd_session(tmp_path_factory, rootfs_template):
     if shutil.which("containerd") is None or shutil.which("containerd-shim-runc-v2") is None:
         pytest.skip("containerd is not installed (make setup installs it)")
     # The shim's socket dir is fixed (/run/containerd/s); nothing else goes outside base.
-    made = CreatedDirs("/run/containerd/s", "/run/containerd")
+    made = MadeOnTheHost("/run/containerd/s", "/run/containerd")
     base = tmp_path_factory.mktemp("containerd")
     containerd = Containerd(base)
     containerd.write_config()
