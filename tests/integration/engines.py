@@ -348,8 +348,6 @@ class Podman:
 netns = "none"
 # Podman raises nofile and nproc to 1048576 by default; here root lacks CAP_SYS_RESOURCE.
 default_ulimits = ["nofile={nofile[0]}:{nofile[1]}", "nproc={nproc[0]}:{nproc[1]}"]
-# linux.resources.pids needs the cgroups work (not merged yet): no default limit.
-pids_limit = 0
 
 [engine]
 cgroup_manager = "cgroupfs"
@@ -532,11 +530,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
         return ["ctr", "--address", self.address, "--namespace", self.namespace] + [str(a) for a in args]
 
     def run_argv(self, *args, runtime=None):
-        """`ctr run` with nook as the runc binary (its own root and FIFO dir).
-        `--cpu-shares 0`: ctr asks for 1024 shares by default, and linux.resources.cpu needs
-        the cgroups work, not merged yet."""
+        """`ctr run` with nook as the runc binary (its own root and FIFO dir)."""
         return self.ctr_argv("run", "--runc-binary", runtime or self.runtime, "--runc-root", self.runc_root,
-                             "--fifo-dir", self.fifo_dir, "--cpu-shares", "0", *args)
+                             "--fifo-dir", self.fifo_dir, *args)
 
     def run(self, *args, check=True, timeout=90, runtime=None, **kwargs):
         kwargs.setdefault("capture_output", True)

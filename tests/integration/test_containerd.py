@@ -5,7 +5,7 @@ import os
 import re
 import select
 
-from engines import IMAGE, read_argv_log, run_in_pty, understand_argv, unique, write_argv_logger
+from engines import CGROUP_ROOT, IMAGE, read_argv_log, run_in_pty, understand_argv, unique, write_argv_logger
 from engines import containerd, containerd_session  # noqa: F401 (fixtures)
 from support import wait_for
 
@@ -79,6 +79,27 @@ def test_task_delete_force_of_a_running_task(containerd):
     assert not os.path.exists(f"/proc/{pid}/cgroup")
 
 
+def cgroup_file(containerd, cid, controller, name):
+    return (CGROUP_ROOT / controller / containerd.cgroup(cid).lstrip("/") / name).read_text().strip()
+
+
+def test_limits_pause_and_resume(containerd):
+    cid = unique("nt")
+    containerd.run("--detach", "--null-io", "--memory-limit", str(64 << 20), IMAGE, cid, "sleep", "300")
+    pid = containerd.tasks()[cid][0]
+    assert cgroup_file(containerd, cid, "memory", "memory.limit_in_bytes") == str(64 << 20)
+    assert cgroup_file(containerd, cid, "cpu", "cpu.shares") == "1024"  # ctr's default
+    containerd.ctr("task", "pause", cid)
+    assert containerd.tasks()[cid][1] == "PAUSED"
+    assert cgroup_file(containerd, cid, "freezer", "freezer.state") == "FROZEN"
+    containerd.ctr("task", "resume", cid)
+    assert containerd.tasks()[cid][1] == "RUNNING"
+    assert cgroup_file(containerd, cid, "freezer", "freezer.state") == "THAWED"
+    containerd.ctr("task", "kill", "--signal", "KILL", cid)
+    wait_stopped(containerd, cid, pid)
+    assert delete_task(containerd, cid) == 137
+
+
 def test_errors_come_back_through_the_json_log(containerd):
     # The shim reports the last {"level":"error"} line nook wrote to --log.
     p = containerd.run("--rm", IMAGE, unique("nt"), "no-such-program", check=False)
@@ -118,6 +139,8 @@ def test_everything_the_shim_passes_nook_understands(containerd, tmp_path):
     cid, pid = start_task(containerd, "sh", "-c", DAEMON, runtime=runtime)
     containerd.exec("--exec-id", "e", cid, "true")
     containerd.ctr("task", "ps", cid)
+    containerd.ctr("task", "pause", cid)
+    containerd.ctr("task", "resume", cid)
     containerd.ctr("task", "kill", "--all", cid)
     wait_stopped(containerd, cid, pid)
     assert delete_task(containerd, cid) == 7
@@ -130,7 +153,7 @@ def test_everything_the_shim_passes_nook_understands(containerd, tmp_path):
     # The shim's shapes: its own --root, and `--log FILE --log-format json` in two words.
     assert all({"--root", "--log", "--log-format"} <= flags for flags in seen.values())
     assert all(argv[argv.index("--log-format") + 1] == "json" for argv in argvs)
-    assert {"create", "start", "exec", "ps", "kill", "delete"} <= set(seen)
+    assert {"create", "start", "exec", "ps", "pause", "resume", "kill", "delete"} <= set(seen)
     assert {"--bundle", "--pid-file"} <= seen["create"]
     assert {"--process", "--detach", "--pid-file"} <= seen["exec"]
     assert "--format" in seen["ps"] and "--all" in seen["kill"] and "--force" in seen["delete"]

@@ -208,6 +208,51 @@ def test_stdin_and_preserved_fds(podman):
         podman("rm", "--force", "--time", "0", cid)
 
 
+def test_default_seccomp_profile_is_loaded(podman):
+    confined = podman.run("--rm", IMAGE, "grep", "^Seccomp:", "/proc/self/status").stdout
+    unconfined = podman.run("--rm", "--security-opt", "seccomp=unconfined", IMAGE, "grep", "^Seccomp:",
+                            "/proc/self/status").stdout
+    assert confined.split() == ["Seccomp:", "2"]
+    assert unconfined.split() == ["Seccomp:", "0"]
+    # The profile refuses what it does not list (io_uring) with ENOSYS.
+    syscall = ["nook-test-helper", "syscall", "io_uring_setup", "1", "0"]
+    p = podman.run("--rm", IMAGE, *syscall, check=False)
+    assert p.stdout == "syscall: ENOSYS\n"
+    p = podman.run("--rm", "--security-opt", "seccomp=unconfined", IMAGE, *syscall, check=False)
+    assert p.stdout.startswith("syscall: ") and p.stdout != "syscall: ENOSYS\n"
+
+
+def cgroup_file(pid, controller, name):
+    """A cgroup v1 file of a process, read from the host."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if controller in controllers.split(","):
+                with open(f"/sys/fs/cgroup/{controllers}{path}/{name}") as value:
+                    return value.read().strip()
+    raise AssertionError(f"no {controller} hierarchy for {pid}")
+
+
+def test_resource_limits_and_pause(podman):
+    cid = podman.run_detached("--memory", "64m", "--pids-limit", "100", "--cpu-shares", "512", IMAGE, "sleep", "300")
+    try:
+        pid = int(podman("inspect", "--format", "{{.State.Pid}}", cid).stdout)
+        assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
+        assert cgroup_file(pid, "pids", "pids.max") == "100"
+        assert cgroup_file(pid, "cpu", "cpu.shares") == "512"
+        podman("pause", cid)
+        assert podman("inspect", "--format", "{{.State.Status}}", cid).stdout.strip() == "paused"
+        assert cgroup_file(pid, "freezer", "freezer.state") == "FROZEN"
+        podman("unpause", cid)
+        assert cgroup_file(pid, "freezer", "freezer.state") == "THAWED"
+        assert podman("exec", cid, "true", check=False).returncode == 0
+    finally:
+        podman("rm", "--force", "--time", "0", cid)
+    # podman's default: 2048 pids.
+    p = podman.run("--rm", IMAGE, "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max")
+    assert p.stdout.strip() == "2048"
+
+
 def test_init_runs_catatonit_as_pid_1(podman):
     p = podman.run("--rm", "--init", IMAGE, "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; echo $PPID")
     cmdline, ppid = p.stdout.splitlines()
@@ -241,6 +286,8 @@ def test_everything_podman_passes_nook_understands(podman, tmp_path):
     cid = logged.run_detached(IMAGE, "sh", "-c", DAEMON)
     logged("exec", cid, "true")
     logged("exec", "-t", cid, "true")
+    logged("pause", cid)
+    logged("unpause", cid)
     logged("stop", "--time", "20", cid)
     logged("rm", cid)
     cid = logged.run_detached("--pid=host", IMAGE, "sleep", "300")
@@ -252,7 +299,7 @@ def test_everything_podman_passes_nook_understands(podman, tmp_path):
         seen.setdefault(command, set()).update(global_flags + options)
     # podman's shapes: no --root; JSON logs as `--log-format=json --log FILE`.
     assert all("--root" not in flags for flags in seen.values())
-    assert {"create", "start", "exec", "kill", "delete"} <= set(seen)
+    assert {"create", "start", "exec", "pause", "resume", "kill", "delete"} <= set(seen)
     assert {"--log-format", "--log", "--bundle", "--pid-file", "--console-socket"} <= seen["create"]
     assert {"--process", "--detach", "--pid-file", "--tty", "--console-socket"} <= seen["exec"]
     assert "--all" in seen["kill"] and "--force" in seen["delete"]
