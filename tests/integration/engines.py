@@ -37,6 +37,7 @@ import uuid
 import pytest
 
 from conftest import NOOK
+from support import wait_for
 
 # podman passes no --root, so nook keeps podman's containers in its default state root.
 NOOK_DEFAULT_ROOT = pathlib.Path("/run/nook")
@@ -219,6 +220,19 @@ def live_pids(match):
         except OSError:
             continue
     return found
+
+
+def catches(pid, signum):
+    """Whether a process has a handler for signum (its SigCgt mask)."""
+    with open(f"/proc/{pid}/status") as f:
+        mask = next(line for line in f if line.startswith("SigCgt:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signum - 1)))
+
+
+def wait_catching(pid, signum=signal.SIGTERM):
+    """Waits until a container's init handles signum: a pid-namespace init ignores signals
+    it has no handler for, so a shell must have run its `trap` before the test signals it."""
+    assert wait_for(lambda: catches(pid, signum)), f"process {pid} never handled signal {signum}"
 
 
 def pids_in_cgroup_named(part):

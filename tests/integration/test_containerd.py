@@ -5,7 +5,8 @@ import os
 import re
 import select
 
-from engines import CGROUP_ROOT, IMAGE, read_argv_log, run_in_pty, understand_argv, unique, write_argv_logger
+from engines import (CGROUP_ROOT, IMAGE, read_argv_log, run_in_pty, understand_argv, unique, wait_catching,
+                     write_argv_logger)
 from engines import containerd, containerd_session  # noqa: F401 (fixtures)
 from support import wait_for
 
@@ -13,10 +14,14 @@ DAEMON = 'trap "exit 7" TERM; while :; do sleep 0.1; done'
 
 
 def start_task(containerd, *command, runtime=None):
-    """`ctr run -d` of a new container; returns its id and the host pid of its init."""
+    """`ctr run -d` of a new container; returns its id and the host pid of its init (for
+    DAEMON, once its trap for SIGTERM is set)."""
     cid = unique("nt")
     containerd.run("--detach", "--null-io", IMAGE, cid, *command, runtime=runtime)
-    return cid, containerd.tasks()[cid][0]
+    pid = containerd.tasks()[cid][0]
+    if command[-1] == DAEMON:
+        wait_catching(pid)
+    return cid, pid
 
 
 def wait_stopped(containerd, cid, pid):

@@ -4,7 +4,8 @@ import os
 import select
 import stat
 
-from engines import IMAGE, NOOK_DEFAULT_ROOT, read_argv_log, run_in_pty, understand_argv, write_argv_logger
+from engines import (IMAGE, NOOK_DEFAULT_ROOT, read_argv_log, run_in_pty, understand_argv, wait_catching,
+                     write_argv_logger)
 from engines import podman, podman_session  # noqa: F401 (fixtures)
 
 
@@ -108,8 +109,19 @@ def test_privileged_has_every_capability_and_the_host_devices(podman):
 DAEMON = 'echo started; trap "echo got-term; exit 7" TERM; while :; do sleep 0.1; done'
 
 
+def pid_of(podman, cid):
+    return int(podman("inspect", "--format", "{{.State.Pid}}", cid).stdout)
+
+
+def start_daemon(podman, *options):
+    """`podman run -d` of DAEMON; returns once its trap for SIGTERM is set."""
+    cid = podman.run_detached(*options, IMAGE, "sh", "-c", DAEMON)
+    wait_catching(pid_of(podman, cid))
+    return cid
+
+
 def test_detached_container_exec_top_logs_stop(podman):
-    cid = podman.run_detached(IMAGE, "sh", "-c", DAEMON)
+    cid = start_daemon(podman)
     try:
         p = podman("exec", cid, "sh", "-c", "echo in-exec; exit 5", check=False)
         assert (p.returncode, p.stdout) == (5, "in-exec\n")
@@ -127,7 +139,7 @@ def test_detached_container_exec_top_logs_stop(podman):
 
 
 def test_kill_and_wait(podman):
-    cid = podman.run_detached(IMAGE, "sh", "-c", DAEMON)
+    cid = start_daemon(podman)
     podman("kill", "--signal", "TERM", cid)
     assert podman("wait", cid).stdout.strip() == "7"
     podman("rm", cid)
@@ -140,7 +152,7 @@ def test_kill_and_wait(podman):
 
 def test_rm_force_removes_a_running_container(podman):
     cid = podman.run_detached(IMAGE, "sleep", "300")
-    pid = int(podman("inspect", "--format", "{{.State.Pid}}", cid).stdout)
+    pid = pid_of(podman, cid)
     pidfd = os.pidfd_open(pid)
     try:
         podman("rm", "--force", "--time", "0", cid)
@@ -152,8 +164,9 @@ def test_rm_force_removes_a_running_container(podman):
 
 
 def test_restart_creates_the_container_again(podman):
-    cid = podman.run_detached(IMAGE, "sh", "-c", DAEMON)
+    cid = start_daemon(podman)
     podman("restart", "--time", "20", cid)
+    wait_catching(pid_of(podman, cid))
     podman("stop", "--time", "20", cid)
     assert podman("logs", cid).stdout == "started\ngot-term\n" * 2
     podman("rm", cid)
@@ -236,7 +249,7 @@ def cgroup_file(pid, controller, name):
 def test_resource_limits_and_pause(podman):
     cid = podman.run_detached("--memory", "64m", "--pids-limit", "100", "--cpu-shares", "512", IMAGE, "sleep", "300")
     try:
-        pid = int(podman("inspect", "--format", "{{.State.Pid}}", cid).stdout)
+        pid = pid_of(podman, cid)
         assert cgroup_file(pid, "memory", "memory.limit_in_bytes") == str(64 << 20)
         assert cgroup_file(pid, "pids", "pids.max") == "100"
         assert cgroup_file(pid, "cpu", "cpu.shares") == "512"
@@ -283,7 +296,7 @@ def test_everything_podman_passes_nook_understands(podman, tmp_path):
     logged = podman.with_runtime(write_argv_logger(tmp_path / "nook", log))
     logged.run("--rm", IMAGE, "true")
     logged.run("--rm", "-t", IMAGE, "true")
-    cid = logged.run_detached(IMAGE, "sh", "-c", DAEMON)
+    cid = start_daemon(logged)
     logged("exec", cid, "true")
     logged("exec", "-t", cid, "true")
     logged("pause", cid)
