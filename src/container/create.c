@@ -36,6 +36,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/socket.h"
 #include "util/user.h"
 
 static void format_created(char *buf, size_t size)
@@ -255,7 +256,7 @@ static int open_channels(struct launch *l, nook_err *err)
                         return l->start_fd;
         }
         if (l->spec->process->terminal && l->opts->console_socket != NULL) {
-                l->console_fd = terminal_connect(l->opts->console_socket, err);
+                l->console_fd = socket_connect_unix(l->opts->console_socket, err);
                 if (l->console_fd < 0)
                         return nook_error_wrap(err, "--console-socket");
         }

@@ -27,6 +27,7 @@
 #include "linux/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/socket.h"
 
 struct spawn {
         const struct spawn_request *req;
@@ -186,7 +187,7 @@ static int open_channels(struct spawn *s, nook_err *err)
         s->sync_fd = sv[0];
         s->child_sync_fd = sv[1];
         if (s->req->process->terminal && s->req->console_socket != NULL) {
-                s->console_fd = terminal_connect(s->req->console_socket, err);
+                s->console_fd = socket_connect_unix(s->req->console_socket, err);
                 if (s->console_fd < 0)
                         return nook_error_wrap(err, "--console-socket");
         }

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/socket.h"
+
 _Static_assert(offsetof(struct sync_msg, text) == SYNC_HEADER_SIZE, "sync header layout");
 
 int sync_send(int fd, enum sync_type type, int32_t value, nook_err *err)
@@ -33,23 +35,7 @@ void sync_send_error(int fd, const struct nook_error *error)
 int sync_send_fd(int fd, enum sync_type type, int passed_fd, nook_err *err)
 {
         struct sync_msg msg = { .type = type };
-        struct iovec iov = { .iov_base = &msg, .iov_len = SYNC_HEADER_SIZE + 1 };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = { 0 };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof(control.buf),
-        };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &passed_fd, sizeof(int));
-        if (sendmsg(fd, &mh, 0) < 0)
+        if (socket_send_fd(fd, &msg, SYNC_HEADER_SIZE + 1, passed_fd, 0) < 0)
                 return nook_error_errno(err, "send fd");
         return 0;
 }

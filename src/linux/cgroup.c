@@ -400,23 +400,6 @@ int cgroup_create(struct cgroup *cg, nook_err *err)
         return 0;
 }
 
-int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err)
-{
-        char value[32];
-        int len = snprintf(value, sizeof(value), "%d", pid);
-        for (size_t i = 0; i < cg->n_hierarchies; i++) {
-                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                if (skip_v2 && h->v2)
-                        continue;
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/cgroup.procs", h->path);
-                int ret = write_file_at(AT_FDCWD, path, value, (size_t)len, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "join cgroup");
-        }
-        return 0;
-}
-
 int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, nook_err *err)
 {
         char value[32];

@@ -57,10 +57,8 @@ int cgroup_apply(struct cgroup *cg, const struct spec_resources *resources, nook
  * values; memory.checkBeforeUpdate refuses limits below the current usage. */
 int cgroup_update(struct cgroup *cg, const struct spec_resources *resources, nook_err *err);
 
-/* Moves pid into the cgroup in every hierarchy; skip_v2 when clone3 already put it there. */
-int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, nook_err *err);
-
-/* Moves pid into the cgroup2 hierarchy only (when clone3 could not). */
+/* Moves pid into the cgroup2 hierarchy (when clone3 CLONE_INTO_CGROUP could not);
+ * the v1 hierarchies are joined by the process itself (cgroup_join_self). */
 int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, nook_err *err);
 
 /* How a new process moves itself into the v1 hierarchies: their "tasks" files,

@@ -19,9 +19,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "linux/terminal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/socket.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -356,28 +356,12 @@ size_t seccomp_names(enum seccomp_names kind, const char **out, size_t max)
 
 int seccomp_send_listener(const char *path, int notify_fd, const char *process_state, nook_err *err)
 {
-        _cleanup_close_ int sock = terminal_connect(path, err);
+        _cleanup_close_ int sock = socket_connect_unix(path, err);
         if (sock < 0)
                 return nook_error_wrap(err, "linux.seccomp.listenerPath");
         size_t len = strlen(process_state);
-        struct iovec iov = { .iov_base = (void *)process_state, .iov_len = len };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = { 0 };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof(control.buf),
-        };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
         /* The fd goes with the first bytes; a stream socket may take the rest in more calls. */
-        ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        ssize_t n = socket_send_fd(sock, process_state, len, notify_fd, MSG_NOSIGNAL);
         while (n >= 0 && (size_t)n < len) {
                 ssize_t more = send(sock, process_state + n, len - (size_t)n, MSG_NOSIGNAL);
                 n = more < 0 ? more : n + more;

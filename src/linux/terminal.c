@@ -18,6 +18,7 @@
 #include "linux/mount.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/socket.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -76,49 +77,9 @@ int terminal_make_controlling(int slave, nook_err *err)
 
 int terminal_send_fd(int sock, int fd, const char *name, nook_err *err)
 {
-        struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = { 0 };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof(control.buf),
-        };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        if (sendmsg(sock, &mh, 0) < 0)
+        if (socket_send_fd(sock, name, strlen(name), fd, 0) < 0)
                 return nook_error_errno(err, "send the terminal to the console socket");
         return 0;
-}
-
-int terminal_connect(const char *path, nook_err *err)
-{
-        _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (sock < 0)
-                return nook_error_errno(err, "socket");
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-        _cleanup_close_ int dirfd = -1;
-        if (strlen(path) < sizeof(addr.sun_path)) {
-                strcpy(addr.sun_path, path);
-        } else {
-                /* Too long for sun_path: reach the socket through its directory's fd. */
-                _cleanup_free_ char *copy = strdup(path), *copy2 = strdup(path);
-                if (copy == NULL || copy2 == NULL)
-                        return nook_error(err, ENOMEM, "connect");
-                dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (dirfd < 0)
-                        return nook_error_errno(err, "open the directory of `%s`", path);
-                snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dirfd, basename(copy2));
-        }
-        if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-                return nook_error_errno(err, "connect to `%s`", path);
-        return steal_fd(&sock);
 }
 
 int terminal_make_raw(int fd, struct termios *saved, nook_err *err)

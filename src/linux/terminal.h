@@ -27,8 +27,6 @@ int terminal_make_controlling(int slave, nook_err *err);
 /* Sends fd over a connected unix socket with SCM_RIGHTS and name as the payload. */
 int terminal_send_fd(int sock, int fd, const char *name, nook_err *err);
 
-/* Connects to the unix socket at path (long paths go through /proc/self/fd). */
-int terminal_connect(const char *path, nook_err *err);
 
 /* Puts the terminal fd into raw mode, saving the old settings. */
 int terminal_make_raw(int fd, struct termios *saved, nook_err *err);
