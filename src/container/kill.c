@@ -25,8 +25,16 @@ static int signal_init(const struct container_state *state, int sig, nook_err *e
 
 static int signal_all(const struct container_state *state, int sig, nook_err *err)
 {
-        if (state->cgroup == NULL)
-                return signal_init(state, sig, err);
+        if (state->cgroup == NULL) {
+                /* Rootless without a cgroup: the members of its pid namespace, if it has one. */
+                _cleanup_free_ pid_t *pids = NULL;
+                size_t n = 0;
+                int ret = state->shares_pid_namespace ? signal_init(state, sig, err) : state_pids(state, &pids, &n, err);
+                for (size_t i = 0; ret == 0 && i < n; i++)
+                        if (kill(pids[i], sig) < 0 && errno != ESRCH)
+                                ret = nook_error_errno(err, "kill pid %d", pids[i]);
+                return ret;
+        }
         bool frozen = cgroup_is_frozen(state->cgroup);
         /* cgroup2 kills the whole subtree at once, forks in flight included. */
         if (sig == SIGKILL) {

@@ -1,4 +1,5 @@
-/* `ps`: the processes of a container, from its cgroup. The table comes from
+/* `ps`: the processes of a container, from its cgroup (rootless without one:
+ * its pid namespace). The table comes from
  * the host's ps(1), filtered to those pids, as runc does; json is the pids. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,20 +14,6 @@
 #include "container/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-static int container_pids(const struct container_state *state, pid_t **pids, size_t *n, nook_err *err)
-{
-        if (state->cgroup != NULL)
-                return cgroup_pids(state->cgroup, pids, n, err);
-        /* No cgroup (rootless): the init is all nook can vouch for. */
-        *n = 0;
-        *pids = calloc(1, sizeof(pid_t));
-        if (*pids == NULL)
-                return nook_error(err, ENOMEM, "ps");
-        if (state_status(state) != STATUS_STOPPED && state->pid > 0)
-                (*pids)[(*n)++] = state->pid;
-        return 0;
-}
 
 /* Runs ps with args and returns what it printed. */
 static int run_ps(char *const *args, size_t n_args, char **out, nook_err *err)
@@ -119,7 +106,7 @@ int container_ps(const char *root, const char *id, bool json, char *const *ps_ar
                 return ret;
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
-        ret = container_pids(state, &pids, &n, err);
+        ret = state_pids(state, &pids, &n, err);
         if (ret == 0 && json) {
                 printf("[");
                 for (size_t i = 0; i < n; i++)

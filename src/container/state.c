@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linux/introspect.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -303,4 +304,34 @@ void state_free(struct container_state *s)
         cgroup_free(s->cgroup);
         json_object_put(s->annotations);
         free(s);
+}
+
+int state_pids(const struct container_state *state, pid_t **pids, size_t *n, nook_err *err)
+{
+        if (state->cgroup != NULL)
+                return cgroup_pids(state->cgroup, pids, n, err);
+        *n = 0;
+        *pids = NULL;
+        if (state_status(state) == STATUS_STOPPED || state->pid <= 0)
+                return 0;
+        if (!state->shares_pid_namespace) {
+                _cleanup_close_ int procfd = proc_open(state->pid, state->start_time, NULL);
+                if (procfd < 0)
+                        return 0; /* gone since */
+                struct ns_id ids[NS_TYPE_COUNT];
+                proc_read_namespaces(procfd, ids);
+                if (ids[NS_PID].error != 0)
+                        return nook_error(err, ids[NS_PID].error, "pid namespace of the container (pid %d)",
+                                          state->pid);
+                _cleanup_free_ int *fds = NULL;
+                int ret = proc_list_in_namespace(NS_PID, &ids[NS_PID], &fds, pids, n, err);
+                for (size_t i = 0; ret == 0 && i < *n; i++)
+                        close(fds[i]);
+                return ret;
+        }
+        *pids = calloc(1, sizeof(pid_t));
+        if (*pids == NULL)
+                return nook_error(err, ENOMEM, "container processes");
+        (*pids)[(*n)++] = state->pid;
+        return 0;
 }

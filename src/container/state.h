@@ -62,6 +62,10 @@ const char *state_status_name(enum container_status status);
 /* The start time of pid (field 22 of /proc/<pid>/stat), 0 if it is gone or a zombie. */
 unsigned long long state_process_start_time(pid_t pid);
 
+/* The container's processes: its cgroup's; without a cgroup (rootless), the
+ * members of its own pid namespace; else the init alone (none once stopped). */
+int state_pids(const struct container_state *state, pid_t **pids, size_t *n, nook_err *err);
+
 /* The OCI state object (ociVersion, id, status, pid, bundle, annotations, rootfs,
  * created, owner), as `nook state` prints it and hooks receive it. */
 struct json_object *state_to_json(const struct container_state *state, enum container_status status);

@@ -166,6 +166,27 @@ static int cmd_sethostname(int argc, char **argv)
         return ok();
 }
 
+/* swapoff: turns swap off on a path (CAP_SYS_ADMIN in the initial user namespace). */
+static int cmd_swapoff(int argc, char **argv)
+{
+        if (argc < 2)
+                return 2;
+        if (syscall(SYS_swapoff, argv[1]) < 0)
+                return fail("swapoff");
+        return ok();
+}
+
+/* set-clock: sets the system clock to what it reads now. */
+static int cmd_set_clock(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+                return fail("clock_settime");
+        return ok();
+}
+
 static int cmd_personality(int argc, char **argv)
 {
         (void)argc, (void)argv;
@@ -560,6 +581,8 @@ static const struct {
         int (*run)(int argc, char **argv);
 } commands[] = {
         { "fds", cmd_fds },
+        { "swapoff", cmd_swapoff },
+        { "set-clock", cmd_set_clock },
         { "open-write", cmd_open_write },
         { "write", cmd_write },
         { "nnp", cmd_nnp },
