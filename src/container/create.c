@@ -72,11 +72,23 @@ static int plan_namespaces(struct launch *l, nook_err *err)
         }
         l->new_userns = (l->new_ns_flags & CLONE_NEWUSER) != 0;
         l->in_userns = spec_namespace(spec, NS_USER) != NULL || l->opts->rootless;
-        /* Offsets must be written before any process enters the time namespace. */
-        if (time_offsets)
+        const struct spec_namespace *mntns = spec_namespace(spec, NS_MOUNT);
+        l->outer_userns = l->new_userns && mntns != NULL && mntns->path == NULL;
+        if (l->outer_userns) {
+                /* The outer stage makes the time namespace (and writes its offsets) before
+                 * the init enters it; the init is cloned into the others (outer.c). */
+                unsigned long inner = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+                l->inner_ns_flags = CLONE_NEWUSER | (l->new_ns_flags & inner) | (l->new_cgroupns ? CLONE_NEWCGROUP : 0);
+                l->outer_time = (l->new_ns_flags & CLONE_NEWTIME) != 0;
+                l->outer_in_host = geteuid() == 0;
+                l->new_ns_flags = l->outer_in_host ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
+                l->second_fork = true;
+        } else if (time_offsets) {
+                /* Offsets must be written before any process enters the time namespace. */
                 l->joins_paths = true;
+        }
         bool pid_or_time = spec_namespace(spec, NS_PID) != NULL || spec_namespace(spec, NS_TIME) != NULL;
-        l->second_fork = l->joins_paths && pid_or_time;
+        l->second_fork = l->second_fork || (l->joins_paths && pid_or_time);
         l->state.shares_pid_namespace = spec_namespace(spec, NS_PID) == NULL ||
                                         spec_namespace(spec, NS_PID)->path != NULL;
         return 0;
@@ -370,21 +382,36 @@ static int handshake(struct launch *l, nook_err *err)
                 ret = process_set_oom_score_adj(l->child, (int)process->oom_score_adj.value, err);
         if (ret == 0 && l->joins_paths)
                 ret = sync_expect(l->sync_fd, SYNC_UNSHARED, &msg, err);
-        if (ret == 0 && l->new_userns)
-                ret = userns_write_maps(l->child, &l->spec->linux->uid_mappings, &l->spec->linux->gid_mappings, err);
+        const spec_id_mappings *uids = l->new_userns ? &l->spec->linux->uid_mappings : NULL;
+        const spec_id_mappings *gids = l->new_userns ? &l->spec->linux->gid_mappings : NULL;
+        /* Rootful with locked mounts, the maps are the init's (below), not the outer stage's. */
+        if (ret == 0 && l->new_userns && !l->outer_in_host)
+                ret = userns_write_maps(l->child, uids, gids, err);
         if (ret == 0)
                 ret = sync_send(l->sync_fd, SYNC_GO, 0, err);
         if (ret < 0)
                 return child_failure(l, ret, err);
         if (l->second_fork) {
                 ret = sync_expect(l->sync_fd, SYNC_PID, &msg, err);
-                if (ret == 0) {
-                        l->pid = msg.value;
-                        waitpid(l->child, NULL, 0);
-                        l->child_reaped = true;
-                        close(l->pidfd);
-                        l->pidfd = sys_pidfd_open(l->pid, 0);
+                if (ret < 0)
+                        return ret;
+                /* The init is our child too (CLONE_PARENT), unreaped: its pid is its own. */
+                l->pid = msg.value;
+                _cleanup_close_ int child_pidfd = l->pidfd;
+                l->pidfd = sys_pidfd_open(l->pid, 0);
+                if (l->outer_userns) {
+                        /* The init waits for its maps, whoever writes them (outer.c). */
+                        if (l->outer_in_host)
+                                ret = userns_write_maps(l->pid, uids, gids, err);
+                        if (ret == 0)
+                                ret = sync_send(l->sync_fd, SYNC_GO, 0, err);
+                        if (ret < 0) {
+                                sys_pidfd_send_signal(child_pidfd, SIGKILL, NULL, 0);
+                                return child_failure(l, ret, err);
+                        }
                 }
+                waitpid(l->child, NULL, 0);
+                l->child_reaped = true;
         }
         l->state.pid = l->pid;
         while (ret == 0) {

@@ -23,6 +23,7 @@
 #include "container/sync.h"
 #include "linux/devices.h"
 #include "linux/masked.h"
+#include "linux/mount.h"
 #include "linux/process.h"
 #include "linux/rootfs.h"
 #include "linux/syscalls.h"
@@ -92,6 +93,10 @@ static int enter_namespaces(struct launch *l, nook_err *err)
          * ids may not be mapped there (creating a file would fail with EOVERFLOW). */
         if (spec_namespace(l->spec, NS_USER) != NULL && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return nook_error_errno(err, "become root in the user namespace (is 0 mapped?)");
+        /* Outer stage: the time namespace is made here, owned by the outer user namespace,
+         * and the init enters it when it is cloned (outer.c). */
+        if (l->outer_time && unshare(CLONE_NEWTIME) < 0)
+                return nook_error_errno(err, "unshare the time namespace");
         if (has_time_offsets(l->spec)) {
                 ret = write_time_offsets(l->spec->linux, err);
                 if (ret < 0)
@@ -147,6 +152,8 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
                 .in_userns = l->in_userns,
                 .cgroup = l->state.cgroup,
                 .has_cgroupns = spec_namespace(spec, NS_CGROUP) != NULL,
+                .uid_map = l->outer_in_host ? &spec->linux->uid_mappings : NULL,
+                .gid_map = l->outer_in_host ? &spec->linux->gid_mappings : NULL,
         };
         for (size_t i = 0; i < spec->mounts.len; i++) {
                 int ret = rootfs_mount(&ctx, &spec->mounts.items[i], err);
@@ -218,6 +225,60 @@ static int protect_paths(const struct spec_linux *linux_, int rootfd, nook_err *
         return 0;
 }
 
+int init_prepare_rootfs(struct launch *l, int *rootfd, nook_err *err)
+{
+        const struct spec_linux *linux_ = l->spec->linux;
+        const char *propagation = linux_ != NULL ? linux_->rootfs_propagation : NULL;
+        int ret = rootfs_prepare(l->rootfs, propagation, rootfd, err);
+        if (ret == 0)
+                ret = mount_all(l, *rootfd, err);
+        if (ret == 0)
+                ret = protect_paths(linux_, *rootfd, err);
+        return ret;
+}
+
+/* The init of a container with locked mounts: its own mount namespace is made now,
+ * a copy of the one the helper prepared (outer.c), and the rootfs is entered
+ * through the fd the helper passed (the cwd moves into the copy with us). */
+static int enter_prepared_rootfs(struct launch *l, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        const char *propagation = spec->linux != NULL ? spec->linux->rootfs_propagation : NULL;
+        if (fchdir(l->outer_rootfd) < 0)
+                return nook_error_errno(err, "chdir to the prepared rootfs");
+        close(l->outer_rootfd);
+        l->outer_rootfd = -1;
+        if (unshare(CLONE_NEWNS) < 0)
+                return nook_error_errno(err, "unshare the mount namespace");
+        _cleanup_close_ int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return nook_error_errno(err, "open the rootfs");
+        if (!l->opts->no_pivot) {
+                /* pivot_root refuses a locked new root: bind the tree onto itself (a bind's
+                 * top mount is not locked; everything below it stays locked). */
+                int top = mount_bind(rootfd, NULL, true, NULL, NULL, rootfd, err);
+                if (top < 0)
+                        return nook_error_wrap(err, "rebind the rootfs");
+                close(rootfd);
+                rootfd = top;
+        }
+        int ret = hooks_point(l, err);
+        if (ret == 0 && l->opts->no_pivot && chroot(".") < 0)
+                ret = nook_error_errno(err, "chroot into the rootfs");
+        else if (ret == 0 && !l->opts->no_pivot)
+                ret = rootfs_pivot(rootfd, false, err);
+        if (ret == 0 && l->opts->no_pivot && chdir("/") < 0)
+                ret = nook_error_errno(err, "chdir `/`");
+        if (ret == 0)
+                ret = rootfs_finish_propagation(propagation, err);
+        if (ret == 0 && spec->root_readonly && outer_has_early_hooks(spec)) {
+                ret = rootfs_make_readonly(-1, err);
+                if (ret < 0)
+                        nook_error_wrap(err, "root.readonly");
+        }
+        return ret;
+}
+
 static int setup_filesystem(struct launch *l, nook_err *err)
 {
         const struct spec *spec = l->spec;
@@ -226,12 +287,10 @@ static int setup_filesystem(struct launch *l, nook_err *err)
         const struct spec_namespace *mntns = spec_namespace(spec, NS_MOUNT);
         _cleanup_close_ int rootfd = -1;
         int ret;
+        if (l->outer_userns)
+                return enter_prepared_rootfs(l, err);
         if (mntns != NULL && mntns->path == NULL) {
-                ret = rootfs_prepare(l->rootfs, propagation, &rootfd, err);
-                if (ret == 0)
-                        ret = mount_all(l, rootfd, err);
-                if (ret == 0)
-                        ret = protect_paths(linux_, rootfd, err);
+                ret = init_prepare_rootfs(l, &rootfd, err);
                 if (ret == 0)
                         ret = hooks_point(l, err);
                 if (ret == 0)
@@ -253,7 +312,7 @@ static int setup_filesystem(struct launch *l, nook_err *err)
                 ret = cwd < 0 ? nook_error_wrap(err, "process.cwd") : 0;
         }
         if (ret == 0 && spec->root_readonly) {
-                ret = rootfs_make_readonly(err);
+                ret = rootfs_make_readonly(-1, err);
                 if (ret < 0)
                         nook_error_wrap(err, "root.readonly");
         }
@@ -296,12 +355,14 @@ static int init_run(struct launch *l, nook_err *err)
         int ret = cgroup_join_self(&l->cgroup_join, err);
         if (ret == 0)
                 ret = enter_namespaces(l, err);
-        if (ret == 0 && l->second_fork)
+        if (ret == 0 && l->outer_userns)
+                ret = outer_start_init(l, err);
+        else if (ret == 0 && l->second_fork)
                 ret = fork_into_namespaces(l, err);
-        if (ret == 0 && l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+        if (ret == 0 && l->new_cgroupns && !l->outer_userns && unshare(CLONE_NEWCGROUP) < 0)
                 ret = nook_error_errno(err, "unshare the cgroup namespace");
-        if (ret < 0)
-                return ret;
+        if (ret != 0)
+                return ret; /* > 0: the outer stage, its work done */
         /* Its own session, as runc gives the container: signals to nook's caller's process group
          * (a terminal's ^C, conmon's kill of its group on --timeout) are not the container's. */
         if (setsid() < 0)
@@ -348,8 +409,8 @@ static int init_run(struct launch *l, nook_err *err)
 void init_main(struct launch *l)
 {
         nook_err err = NULL;
-        init_run(l, &err);
+        int ret = init_run(l, &err);
         if (err != NULL)
                 sync_send_error(l->child_sync_fd, err);
-        _exit(1);
+        _exit(ret > 0 ? 0 : 1);
 }

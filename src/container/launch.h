@@ -34,6 +34,16 @@ struct launch {
         bool second_fork;          /* the init is a grandchild (pid/time namespace set up by the child) */
         bool new_userns;
         bool in_userns; /* the container runs in a user namespace (new or joined) */
+        /* Locked mounts (outer.c): the clone3 child makes an outer user namespace with the
+         * config's maps and a mount namespace where a helper makes every mount; the init
+         * gets the container's own user namespace (inner_ns_flags) and a copy of that
+         * mount namespace, in which the kernel locks them all. */
+        bool outer_userns;
+        unsigned long inner_ns_flags; /* CLONE_NEW* the init is cloned with (CLONE_NEWUSER included) */
+        bool outer_time;              /* the outer stage makes the time namespace (offsets) */
+        bool outer_in_host;           /* rootful: the outer stage stays in nook's user namespace and
+                                       * nook writes the init's maps; else it makes its own with them */
+        int outer_rootfd;             /* in the init: the prepared rootfs, from the helper; else -1 */
 
         /* Fds the child keeps: its end of the socketpair, the start socket, the console socket. */
         int sync_fd;        /* parent's end */
@@ -82,6 +92,22 @@ int start_wait_exec(int fd, nook_err *err);
 /* Kills what is left of a container, removes its cgroup, runs the poststop
  * hooks (spec may be NULL) and removes its state dir. */
 int container_destroy(struct container_state *state, const struct spec *spec, nook_err *err);
+
+/* In the mount namespace where the container's mounts are made: binds the
+ * rootfs, mounts the config's mounts, makes the devices, writes the sysctls,
+ * masks and read-only paths; *rootfd gets the rootfs mount (init.c). */
+int init_prepare_rootfs(struct launch *l, int *rootfd, nook_err *err);
+
+/* The outer stage (outer.c), in the clone3 child once it is root in the outer
+ * user namespace: clones the init into the container's namespaces, writes its
+ * maps, and has a helper in those namespaces make the mounts. Returns 0 in the
+ * init, with outer_rootfd set, once they are made; the child itself never returns
+ * on success. */
+int outer_start_init(struct launch *l, nook_err *err);
+
+/* Whether hooks run before pivot_root (prestart, createRuntime, createContainer):
+ * they get the root writable, so root.readonly waits for them. */
+bool outer_has_early_hooks(const struct spec *spec);
 
 /* Child side: sets the container up and never returns (execs or exits). */
 __attribute__((noreturn)) void init_main(struct launch *l);

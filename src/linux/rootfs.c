@@ -17,6 +17,7 @@
 #include "linux/mount.h"
 #include "linux/mount_options.h"
 #include "linux/syscalls.h"
+#include "linux/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -211,8 +212,48 @@ static int mount_bind_entry(const struct rootfs_context *ctx, const struct spec_
         return 0;
 }
 
+/* uid=N and gid=N in filesystem data name container ids (runc mounts in the
+ * container's user namespace); from outside it, the kernel must be given the
+ * host's. Rewrites *data in place (a new string). */
+static int map_option_ids(const struct rootfs_context *ctx, char **data, const char *dest, nook_err *err)
+{
+        if (ctx->uid_map == NULL || *data == NULL)
+                return 0;
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (f == NULL)
+                return nook_error(err, ENOMEM, "mount options");
+        _cleanup_free_ char *copy = strdup(*data);
+        char *save = NULL;
+        int ret = copy == NULL ? nook_error(err, ENOMEM, "mount options") : 0;
+        for (char *opt = copy != NULL ? strtok_r(copy, ",", &save) : NULL; opt != NULL && ret == 0;
+             opt = strtok_r(NULL, ",", &save)) {
+                bool uid = strncmp(opt, "uid=", 4) == 0, gid = strncmp(opt, "gid=", 4) == 0;
+                char *end = NULL;
+                unsigned long id = uid || gid ? strtoul(opt + 4, &end, 10) : 0;
+                uint32_t host;
+                if (!(uid || gid) || end == opt + 4 || *end != '\0') {
+                        fprintf(f, "%s%s", ftell(f) > 0 ? "," : "", opt);
+                } else if (userns_map_id(uid ? ctx->uid_map : ctx->gid_map, (uint32_t)id, &host)) {
+                        fprintf(f, "%s%cid=%u", ftell(f) > 0 ? "," : "", uid ? 'u' : 'g', host);
+                } else {
+                        ret = nook_error(err, EINVAL, "mount on `%s`: option %s: not mapped in the container's user "
+                                         "namespace", dest, opt);
+                }
+        }
+        fclose(f);
+        if (ret < 0) {
+                free(out);
+                return ret;
+        }
+        free(*data);
+        *data = out;
+        return 0;
+}
+
 static int mount_fs_entry(const struct rootfs_context *ctx, const struct spec_mount *m,
-                          const struct mount_options *opts, nook_err *err)
+                          struct mount_options *opts, nook_err *err)
 {
         const char *type = m->type;
         _cleanup_close_ int target = open_in_root(ctx->rootfd, m->destination, O_PATH, CREATE_DIR, err);
@@ -232,7 +273,10 @@ static int mount_fs_entry(const struct rootfs_context *ctx, const struct spec_mo
         }
         unsigned long flags = opts->flags & ~(MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE);
         const char *source = m->source != NULL && m->source[0] != '\0' ? m->source : type;
-        int ret = mount_fs(source, type, flags, opts->data, target, m->destination, err);
+        int ret = map_option_ids(ctx, &opts->data, m->destination, err);
+        if (ret < 0)
+                return ret;
+        ret = mount_fs(source, type, flags, opts->data, target, m->destination, err);
         if (ret < 0)
                 return ret;
         if (proc) {
@@ -340,10 +384,12 @@ int rootfs_finish_propagation(const char *propagation, nook_err *err)
         return 0;
 }
 
-int rootfs_make_readonly(nook_err *err)
+int rootfs_make_readonly(int rootfd, nook_err *err)
 {
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (sys_mount_setattr(AT_FDCWD, "/", 0, &attr) < 0)
+        int ret = rootfd >= 0 ? sys_mount_setattr(rootfd, "", AT_EMPTY_PATH, &attr)
+                              : sys_mount_setattr(AT_FDCWD, "/", 0, &attr);
+        if (ret < 0)
                 return nook_error_errno(err, "make `/` read-only");
         return 0;
 }

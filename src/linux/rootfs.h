@@ -15,6 +15,9 @@ struct rootfs_context {
         bool in_userns;             /* mknod is refused: devices are bind-mounted */
         const struct cgroup *cgroup; /* for the "cgroup" type; NULL when the container has none */
         bool has_cgroupns;
+        /* Set when mounting for a user-namespaced container from outside its user
+         * namespace: uid= and gid= options name container ids, mapped through these. */
+        const spec_id_mappings *uid_map, *gid_map;
 };
 
 /* Sets the propagation of "/" (rootfsPropagation, default rprivate), binds the
@@ -33,7 +36,7 @@ int rootfs_pivot(int rootfd, bool no_pivot, nook_err *err);
 /* After pivot_root: gives "/" the shared/slave/unbindable propagation asked for. */
 int rootfs_finish_propagation(const char *propagation, nook_err *err);
 
-/* root.readonly: remounts "/" (only the root mount) read-only. */
-int rootfs_make_readonly(nook_err *err);
+/* root.readonly: makes the rootfs mount rootfd (-1: "/"), not the mounts below it, read-only. */
+int rootfs_make_readonly(int rootfd, nook_err *err);
 
 #endif

@@ -33,6 +33,18 @@ bool userns_maps_are_self(const spec_id_mappings *maps, unsigned own_id)
         return maps->len == 1 && maps->items[0].host_id == own_id && maps->items[0].size == 1;
 }
 
+bool userns_map_id(const spec_id_mappings *maps, uint32_t container_id, uint32_t *host_id)
+{
+        for (size_t i = 0; i < maps->len; i++) {
+                const struct spec_id_mapping *m = &maps->items[i];
+                if (container_id >= m->container_id && container_id - m->container_id < m->size) {
+                        *host_id = m->host_id + (container_id - m->container_id);
+                        return true;
+                }
+        }
+        return false;
+}
+
 static int write_map_file(pid_t pid, const char *file, const spec_id_mappings *maps, nook_err *err)
 {
         _cleanup_free_ char *text = userns_format_map(maps);
@@ -44,6 +56,31 @@ static int write_map_file(pid_t pid, const char *file, const spec_id_mappings *m
         if (ret < 0)
                 return nook_error_wrap(err, "write %s", file);
         return 0;
+}
+
+static int write_identity_map(pid_t pid, const char *file, const spec_id_mappings *maps, nook_err *err)
+{
+        char text[4096];
+        size_t n = 0;
+        for (size_t i = 0; i < maps->len; i++) {
+                int w = snprintf(text + n, sizeof(text) - n, "%u %u %u\n", maps->items[i].container_id,
+                                 maps->items[i].container_id, maps->items[i].size);
+                if (w < 0 || (size_t)w >= sizeof(text) - n)
+                        return nook_error(err, E2BIG, "%s: too many mappings", file);
+                n += (size_t)w;
+        }
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+        int ret = write_file_at(AT_FDCWD, path, text, n, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "write the identity %s of the container's user namespace", file);
+        return 0;
+}
+
+int userns_write_identity_maps(pid_t pid, const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err)
+{
+        int ret = write_identity_map(pid, "gid_map", gids, err);
+        return ret < 0 ? ret : write_identity_map(pid, "uid_map", uids, err);
 }
 
 /* Runs newuidmap/newgidmap <pid> <cid> <hid> <size>…, which check /etc/subuid and /etc/subgid. */

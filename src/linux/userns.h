@@ -18,4 +18,13 @@ bool userns_maps_are_self(const spec_id_mappings *maps, unsigned own_id);
 /* Writes the uid and gid maps of pid's user namespace (the process waits meanwhile). */
 int userns_write_maps(pid_t pid, const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err);
 
+/* The host id of a container id through maps; false when it is not mapped. */
+bool userns_map_id(const spec_id_mappings *maps, uint32_t container_id, uint32_t *host_id);
+
+/* Writes the maps of pid's user namespace, a child of ours, as the identity of
+ * the container ids of uids and gids ("c c size"): the ids ours maps, seen
+ * the same from the child. Needs CAP_SETUID/CAP_SETGID here. */
+int userns_write_identity_maps(pid_t pid, const spec_id_mappings *uids, const spec_id_mappings *gids,
+                               nook_err *err);
+
 #endif

@@ -13,13 +13,27 @@ from rootless_support import (  # noqa: F401 (fixtures)
 from support import parse_mountinfo, sh_lines
 
 
+def maps_from_host(bundle):
+    """The uid and gid maps of the container's init, read from the host."""
+    bundle.args = ["sleep", "100"]
+    bundle.create()
+    pid = bundle.state()["pid"]
+    maps = [[line.split() for line in open(f"/proc/{pid}/{f}").read().splitlines()] for f in ("uid_map", "gid_map")]
+    bundle.delete("--force")
+    return maps
+
+
 def test_spec_rootless_runs_as_is(rbundle, rootless_user):
     p = rbundle.sh("id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; hostname")
     out = sh_lines(p)
     assert out[:2] == ["0", "0"]
-    assert [line.split() for line in out[2:4]] == [["0", str(rootless_user.uid), "1"],
-                                                    ["0", str(rootless_user.gid), "1"]]
+    # Inside, a user namespace's map shows the ids of its parent: the container's user
+    # namespace is the child of one that holds the user's maps (locked mounts: see
+    # test_rootless_locked.py), with the same ids.
+    assert [line.split() for line in out[2:4]] == [["0", "0", "1"], ["0", "0", "1"]]
     assert out[4] == "nook"
+    # From the host, container root is the user.
+    assert maps_from_host(rbundle) == [[["0", str(rootless_user.uid), "1"]], [["0", str(rootless_user.gid), "1"]]]
 
 
 def test_rootless_is_detected_and_recorded(rbundle, rootless_user):
@@ -90,7 +104,7 @@ def test_exec_joins_the_container_as_its_root(rbundle, rootless_user):
                      "readlink /proc/self/ns/$n; done")
     out = sh_lines(p)
     assert out[0] == "0"
-    assert out[1].split() == ["0", str(rootless_user.uid), "1"]
+    assert out[1].split() == ["0", "0", "1"]
     assert out[2:] == [os.readlink(f"/proc/{init}/ns/{n}") for n in ("pid", "user", "mnt")]
     rbundle.delete("--force")
 
@@ -137,13 +151,14 @@ def test_subordinate_ranges_are_mapped_through_newuidmap(rbundle, rootless_user,
     out = sh_lines(p)
     sub_uid, n_uid = rootless_user.subuid
     sub_gid, n_gid = rootless_user.subgid
-    assert [line.split() for line in out[:4]] == [
-        ["0", str(rootless_user.uid), "1"], ["1", str(sub_uid), str(n_uid)],
-        ["0", str(rootless_user.gid), "1"], ["1", str(sub_gid), str(n_gid)]]
+    assert [line.split() for line in out[:4]] == [["0", "0", "1"], ["1", "1", str(n_uid)],
+                                                  ["0", "0", "1"], ["1", "1", str(n_gid)]]
     st = os.stat(shared / "root")
     assert (st.st_uid, st.st_gid) == (rootless_user.uid, rootless_user.gid)
     st = os.stat(shared / "other")
     assert (st.st_uid, st.st_gid) == (sub_uid + 999, sub_gid + 1999)
+    assert maps_from_host(rbundle) == [[["0", str(rootless_user.uid), "1"], ["1", str(sub_uid), str(n_uid)]],
+                                       [["0", str(rootless_user.gid), "1"], ["1", str(sub_gid), str(n_gid)]]]
 
 
 def test_ranges_the_user_does_not_own_are_refused(rbundle, rootless_user):

@@ -1,0 +1,201 @@
+/* Locked mounts for a container with a user namespace of its own (seed 002).
+ *
+ * The kernel locks mounts (no unmounting one to reveal what it covers, no
+ * clearing read-only, nosuid, nodev, noexec) only in a copy of a mount namespace
+ * owned by a less privileged user namespace, or when they propagate into one.
+ * Mounts an init makes in its own user namespace are not locked: root there with
+ * CAP_SYS_ADMIN could unmount /proc/keys or remount /proc/sys writable. So the
+ * mounts are made one user namespace further out, as systemd-nspawn does:
+ *
+ *   nook ── clone3(NEWUSER|NEWNS) ──▶ outer stage O: user namespace A with the
+ *          config's maps (written by nook, or newuidmap), mount namespace MA
+ *   O ── clone3(NEWUSER|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP, CLONE_PARENT) ──▶ init I
+ *          I's user namespace B is a child of A, and B owns I's other namespaces,
+ *          so root in the container manages its own network, hostname, pid
+ *          namespace (procfs, reboot), as with runc; I is nook's child.
+ *   O writes B's maps, the identity of A's ids (root in A holds CAP_SETUID over B).
+ *   O joins I's pid, net, ipc, uts and cgroup namespaces and forks the helper H:
+ *          in MA and root in A, it may mount there; in I's pid namespace, its
+ *          procfs shows the container's pids (procfs shows its mounter's); in I's
+ *          net, ipc and cgroup namespaces, sysfs, mqueue and cgroup2 show the
+ *          container's; A made B, so it holds every capability over them.
+ *   H binds the rootfs and makes every mount, device node, sysctl, mask and
+ *          read-only path under it (init_prepare_rootfs, as any init would), hands
+ *          the rootfs to I over a socket and exits; then O exits (nook reaps it).
+ *   I unshares its mount namespace: a copy of MA owned by B, where the kernel
+ *          locks every mount (and the read-only flag of the read-only ones); then
+ *          pivot_root, and on as any init.
+ *
+ * uid=/gid= mount options and the owners of what H creates are read in A, whose
+ * ids are the container's (B is A's identity), as when runc mounts in the
+ * container's user namespace. The rootful path without a user namespace never
+ * comes here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container/launch.h"
+#include "container/sync.h"
+#include "linux/caps.h"
+#include "linux/rootfs.h"
+#include "linux/syscalls.h"
+#include "linux/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+bool outer_has_early_hooks(const struct spec *spec)
+{
+        return spec->hooks[HOOK_PRESTART].len > 0 || spec->hooks[HOOK_CREATE_RUNTIME].len > 0 ||
+               spec->hooks[HOOK_CREATE_CONTAINER].len > 0;
+}
+
+/* Rootful, H is the host's root: what it creates must belong to the container's
+ * root, as if made in the container's user namespace. The fs ids change, and the
+ * capabilities that change clears come back (the mounts need them). */
+static int act_as_container_root(struct launch *l, nook_err *err)
+{
+        uint32_t uid, gid;
+        if (!userns_map_id(&l->spec->linux->uid_mappings, 0, &uid) ||
+            !userns_map_id(&l->spec->linux->gid_mappings, 0, &gid))
+                return nook_error(err, EINVAL,
+                                  "linux.uidMappings, linux.gidMappings: root (id 0) is not mapped in the user namespace");
+        setfsgid(gid);
+        setfsuid(uid);
+        if ((uint32_t)setfsuid((uid_t)-1) != uid || (uint32_t)setfsgid((gid_t)-1) != gid)
+                return nook_error(err, EPERM, "take the fs ids %u:%u of the container's root", uid, gid);
+        return caps_raise_all(err);
+}
+
+/* H: the container's mounts, in MA, and the last changes to the rootfs that must
+ * happen before it is locked; then the rootfs goes to the init. */
+static int helper_run(struct launch *l, int stage_fd, nook_err *err)
+{
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        _cleanup_close_ int rootfd = -1;
+        int ret = l->outer_in_host ? act_as_container_root(l, err) : 0;
+        if (ret == 0)
+                ret = init_prepare_rootfs(l, &rootfd, err);
+        if (ret < 0)
+                return ret;
+        /* A missing cwd is made while the root is still writable. */
+        _cleanup_close_ int cwd = open_in_root(rootfd, l->spec->process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
+        if (cwd < 0)
+                return nook_error_wrap(err, "process.cwd");
+        /* --no-pivot moves the rootfs over "/" here: in the init's copy it is locked, and a
+         * locked mount cannot be moved. */
+        if (l->opts->no_pivot && (fchdir(rootfd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0))
+                return nook_error_errno(err, "move the rootfs to `/`");
+        /* Read-only now, it is locked read-only in the container; hooks that run before
+         * pivot_root get it writable, as with runc, and the init makes it read-only after. */
+        if (l->spec->root_readonly && !outer_has_early_hooks(l->spec)) {
+                ret = rootfs_make_readonly(rootfd, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "root.readonly");
+        }
+        return sync_send_fd(stage_fd, SYNC_GO, rootfd, err);
+}
+
+/* I: waits for the rootfs, then takes root in its own user namespace. */
+static int init_wait_rootfs(struct launch *l, int stage_fd, nook_err *err)
+{
+        struct sync_msg msg;
+        int fd = -1;
+        nook_err ignored = NULL;
+        int ret = sync_recv(stage_fd, &msg, &fd, &ignored);
+        nook_error_free(&ignored);
+        if (ret < 0 || msg.type != SYNC_GO || fd < 0) {
+                if (fd >= 0)
+                        close(fd);
+                /* The outer stage or its helper has told nook why already. */
+                return nook_error(err, ret < 0 ? -ret : EPROTO, "the outer stage ended before the rootfs was ready");
+        }
+        l->outer_rootfd = fd;
+        /* nook says when the maps are written (by it, or by the outer stage before the helper). */
+        ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
+        if (ret < 0)
+                return ret;
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                return nook_error_errno(err, "become root in the container's user namespace");
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        return 0;
+}
+
+/* O, after the init is cloned: its maps, the helper, and the wait for it. */
+static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook_err *err)
+{
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        int ret = sync_send(l->child_sync_fd, SYNC_PID, (int32_t)init, err);
+        if (ret == 0 && !l->outer_in_host)
+                ret = userns_write_identity_maps(init, &l->spec->linux->uid_mappings, &l->spec->linux->gid_mappings,
+                                                 err);
+        if (ret < 0)
+                return ret;
+        /* Relative bind sources are the bundle's. */
+        if (chdir(l->bundle) < 0)
+                return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
+        unsigned long join = l->inner_ns_flags & ~(unsigned long)CLONE_NEWUSER;
+        if (join != 0 && setns(pidfd, (int)join) < 0)
+                return nook_error_errno(err, "join the container's namespaces (%#lx)", join);
+        pid_t helper = fork();
+        if (helper < 0)
+                return nook_error_errno(err, "fork the mount helper");
+        if (helper == 0) {
+                nook_err helper_err = NULL;
+                if (helper_run(l, stage_fd, &helper_err) < 0) {
+                        sync_send_error(l->child_sync_fd, helper_err);
+                        _exit(1);
+                }
+                _exit(0);
+        }
+        int status;
+        while (waitpid(helper, &status, 0) < 0)
+                if (errno != EINTR)
+                        return nook_error_errno(err, "wait for the mount helper");
+        /* A failed helper has told nook why; say nothing more. */
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : -ECANCELED;
+}
+
+int outer_start_init(struct launch *l, nook_err *err)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return nook_error_errno(err, "socketpair");
+        _cleanup_close_ int outer_end = sv[0];
+        _cleanup_close_ int init_end = sv[1];
+        /* The init's uid_map belongs to the init's user only while it is dumpable (else to
+         * the host's root, out of A's reach): it is cloned dumpable, and drops that once
+         * its maps are written. */
+        if (!l->outer_in_host)
+                prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        int pidfd = -1;
+        struct clone_args args = {
+                .flags = l->inner_ns_flags | CLONE_PARENT | CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)&pidfd,
+                /* With CLONE_PARENT clone3 wants 0: the init signals nook as the outer stage does. */
+                .exit_signal = 0,
+        };
+        long pid = sys_clone3(&args);
+        int saved = errno;
+        if (pid == 0) {
+                close(steal_fd(&outer_end));
+                return init_wait_rootfs(l, init_end, err);
+        }
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (pid < 0)
+                return nook_error(err, saved, "clone3 the container's init (namespaces %#lx)", l->inner_ns_flags);
+        close(steal_fd(&init_end));
+        int ret = outer_run(l, (pid_t)pid, pidfd, outer_end, err);
+        close(pidfd);
+        return ret;
+}
