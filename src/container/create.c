@@ -410,8 +410,12 @@ static int handshake(struct launch *l, nook_err *err)
                                 return child_failure(l, ret, err);
                         }
                 }
-                waitpid(l->child, NULL, 0);
-                l->child_reaped = true;
+                /* The outer stage's exit frees its mount namespace (an RCU grace period):
+                 * reap it once the init is ready, not on the way. */
+                if (!l->outer_userns) {
+                        waitpid(l->child, NULL, 0);
+                        l->child_reaped = true;
+                }
         }
         l->state.pid = l->pid;
         while (ret == 0) {
@@ -434,6 +438,10 @@ static int handshake(struct launch *l, nook_err *err)
                         fd = -1;
                         break;
                 case SYNC_READY:
+                        if (l->outer_userns && !l->child_reaped) {
+                                waitpid(l->child, NULL, 0);
+                                l->child_reaped = true;
+                        }
                         l->seccomp_listener = fd;
                         return 0;
                 case SYNC_ERROR:

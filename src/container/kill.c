@@ -29,7 +29,8 @@ static int signal_all(const struct container_state *state, int sig, nook_err *er
                 /* Rootless without a cgroup: the members of its pid namespace, if it has one. */
                 _cleanup_free_ pid_t *pids = NULL;
                 size_t n = 0;
-                int ret = state->shares_pid_namespace ? signal_init(state, sig, err) : state_pids(state, &pids, &n, err);
+                int ret = state->shares_pid_namespace ? signal_init(state, sig, err)
+                                                      : state_pids(state, &pids, &n, err);
                 for (size_t i = 0; ret == 0 && i < n; i++)
                         if (kill(pids[i], sig) < 0 && errno != ESRCH)
                                 ret = nook_error_errno(err, "kill pid %d", pids[i]);

@@ -37,6 +37,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/fsuid.h>
@@ -67,8 +68,8 @@ static int act_as_container_root(struct launch *l, nook_err *err)
         uint32_t uid, gid;
         if (!userns_map_id(&l->spec->linux->uid_mappings, 0, &uid) ||
             !userns_map_id(&l->spec->linux->gid_mappings, 0, &gid))
-                return nook_error(err, EINVAL,
-                                  "linux.uidMappings, linux.gidMappings: root (id 0) is not mapped in the user namespace");
+                return nook_error(err, EINVAL, "linux.uidMappings, linux.gidMappings: root (id 0) is not mapped "
+                                               "in the user namespace");
         setfsgid(gid);
         setfsuid(uid);
         if ((uint32_t)setfsuid((uid_t)-1) != uid || (uint32_t)setfsgid((gid_t)-1) != gid)
@@ -103,6 +104,24 @@ static int helper_run(struct launch *l, int stage_fd, nook_err *err)
                         return nook_error_wrap(err, "root.readonly");
         }
         return sync_send_fd(stage_fd, SYNC_GO, rootfd, err);
+}
+
+#define HELPER_STACK (1024 * 1024)
+
+struct helper_args {
+        struct launch *l;
+        int stage_fd;
+};
+
+static int helper_main(void *arg)
+{
+        struct helper_args *a = arg;
+        nook_err err = NULL;
+        if (helper_run(a->l, a->stage_fd, &err) < 0) {
+                sync_send_error(a->l->child_sync_fd, err);
+                _exit(1);
+        }
+        _exit(0);
 }
 
 /* I: waits for the rootfs, then takes root in its own user namespace. */
@@ -147,17 +166,15 @@ static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook
         unsigned long join = l->inner_ns_flags & ~(unsigned long)CLONE_NEWUSER;
         if (join != 0 && setns(pidfd, (int)join) < 0)
                 return nook_error_errno(err, "join the container's namespaces (%#lx)", join);
-        pid_t helper = fork();
+        /* The outer stage only waits meanwhile: the helper borrows its memory (no copy of
+         * the page tables, no copy-on-write faults) and runs on a stack of its own. */
+        void *stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED)
+                return nook_error_errno(err, "map the mount helper's stack");
+        struct helper_args args = { l, stage_fd };
+        pid_t helper = clone(helper_main, (char *)stack + HELPER_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
         if (helper < 0)
-                return nook_error_errno(err, "fork the mount helper");
-        if (helper == 0) {
-                nook_err helper_err = NULL;
-                if (helper_run(l, stage_fd, &helper_err) < 0) {
-                        sync_send_error(l->child_sync_fd, helper_err);
-                        _exit(1);
-                }
-                _exit(0);
-        }
+                return nook_error_errno(err, "clone the mount helper");
         int status;
         while (waitpid(helper, &status, 0) < 0)
                 if (errno != EINTR)
