@@ -262,7 +262,12 @@ static int enter_prepared_rootfs(struct launch *l, nook_err *err)
                 close(rootfd);
                 rootfd = top;
         }
+        /* Hooks run from the bundle, as without locked mounts. */
+        if (chdir(l->bundle) < 0)
+                return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
         int ret = hooks_point(l, err);
+        if (ret == 0 && l->opts->no_pivot && fchdir(rootfd) < 0)
+                ret = nook_error_errno(err, "chdir to the rootfs");
         if (ret == 0 && l->opts->no_pivot && chroot(".") < 0)
                 ret = nook_error_errno(err, "chroot into the rootfs");
         else if (ret == 0 && !l->opts->no_pivot)

@@ -129,3 +129,60 @@ def test_rootful_user_namespace_mount_options_mean_container_ids(userns_bundle):
     assert lines[4].startswith("c 136:0 0620 ") and lines[4].endswith(":5")
     st = os.stat(b.rootfs / "made")
     assert (st.st_uid, st.st_gid) == (300000, 300000)
+
+
+def test_rootless_no_pivot_is_locked_and_jailed(rbundle):
+    """--no-pivot: the rootfs is moved over "/" before the copy (a locked mount cannot
+    move), and the chroot cannot be climbed out of."""
+    privileged(rbundle)
+    rbundle.config["root"]["readonly"] = False
+    rbundle.config["process"]["capabilities"]["bounding"].append("CAP_SYS_CHROOT")
+    rbundle.args = ["sh", "-c", f"nook-test-helper umount {MASKED_FILE} lazy; nook-test-helper remount-rw {READONLY}; "
+                    "nook-test-helper escape-chroot /tmp/jail /etc/subuid; wc -c < /proc/keys"]
+    p = rbundle.run("--no-pivot")
+    assert sh_lines(p) == ["umount: EINVAL", "remount: EPERM", "hidden", "0"]
+
+
+def test_read_only_root_is_locked_unless_hooks_need_it_writable(rbundle, rootless_area):
+    """Without hooks before pivot_root, root.readonly is set before the copy and locked;
+    with one, the hook gets a writable root (as with runc) and the init makes it
+    read-only after: still read-only, though not locked."""
+    privileged(rbundle)
+    rbundle.config["root"]["readonly"] = True
+    lines = rbundle.sh("touch /x 2>/dev/null || echo ro; nook-test-helper remount-rw /").stdout.splitlines()
+    assert lines == ["ro", "remount: EPERM"]
+    # A createContainer hook runs in the container's namespaces, from the bundle.
+    rbundle.config["hooks"] = {"createContainer": [{"path": "/bin/sh",
+                                                    "args": ["sh", "-c", "touch rootfs/made-by-hook"]}]}
+    lines = sh_lines(rbundle.sh("ls /made-by-hook; touch /x 2>/dev/null || echo ro"))
+    assert lines == ["/made-by-hook", "ro"]
+
+
+def test_time_offsets_with_locked_mounts(userns_bundle):
+    b = userns_bundle
+    b.config["linux"]["namespaces"].append({"type": "time"})
+    b.config["linux"]["timeOffsets"] = {"boottime": {"secs": 86400, "nanosecs": 0}}
+    boottime = int(subprocess.run([str(b.rootfs / "bin/nook-test-helper"), "boottime"],
+                                  capture_output=True, text=True).stdout)
+    out = sh_lines(b.sh("nook-test-helper boottime; cat /proc/self/timens_offsets; wc -c < /proc/keys"))
+    assert boottime + 86400 <= int(out[0]) < boottime + 86400 + 30
+    assert ["boottime", "86400", "0"] in [line.split() for line in out[1:3]]
+    assert out[3] == "0"
+
+
+def test_joined_network_namespace_with_locked_mounts(userns_bundle):
+    """A namespace joined by path is joined by the outer stage, before the container's
+    own user namespace exists; the init inherits it."""
+    b = userns_bundle
+    name = "nook-rl-" + os.urandom(4).hex()
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "addr", "add", "192.0.2.78/32", "dev", "lo"], check=True)
+        for ns in b.config["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/run/netns/{name}"
+        privileged(b)
+        out = b.sh(f"ip addr show lo; nook-test-helper umount {MASKED_FILE}").stdout
+        assert "192.0.2.78/32" in out and "umount: EINVAL" in out
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=True)
