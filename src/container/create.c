@@ -178,6 +178,57 @@ static int compile_seccomp(struct launch *l, nook_err *err)
         return 0;
 }
 
+/* Whether the resources ask for a limit (device rules aside: rootless, runc ignores them). */
+static bool wants_limits(const struct spec_resources *r)
+{
+        return r != NULL &&
+               (r->memory.limit.set || r->memory.reservation.set || r->memory.swap.set || r->memory.kernel.set ||
+                r->memory.kernel_tcp.set || r->memory.swappiness.set || r->memory.disable_oom_killer.set ||
+                r->cpu.shares.set || r->cpu.quota.set || r->cpu.burst.set || r->cpu.period.set ||
+                r->cpu.realtime_runtime.set || r->cpu.realtime_period.set || r->cpu.cpus != NULL ||
+                r->cpu.mems != NULL || r->cpu.idle.set || r->pids_limit.set || r->block_io.weight.set ||
+                r->block_io.leaf_weight.set || r->block_io.weight_device.len > 0 ||
+                r->block_io.throttle_read_bps.len > 0 || r->block_io.throttle_write_bps.len > 0 ||
+                r->block_io.throttle_read_iops.len > 0 || r->block_io.throttle_write_iops.len > 0 ||
+                r->hugepage_limits.len > 0 || r->network.class_id.set || r->network.priorities.len > 0 ||
+                r->unified.len > 0);
+}
+
+/* Rootless, as runc's rootless cgroup manager: a cgroup only where one was delegated
+ * to the caller. Without one, the container stays in the caller's cgroup, unless the
+ * config names a cgroupsPath or asks for limits: then that is an error. Device
+ * rules are ignored (no device cgroup is ever the caller's to program). */
+static int plan_rootless_cgroup(struct launch *l, nook_err *err)
+{
+        const struct spec_linux *linux_ = l->spec->linux;
+        const char *path = linux_ != NULL ? linux_->cgroups_path : NULL;
+        struct spec_resources limits = { 0 };
+        if (linux_ != NULL && linux_->resources != NULL) {
+                limits = *linux_->resources;
+                limits.devices.len = 0;
+        }
+        struct cgroup *cg = NULL;
+        int ret = cgroup_plan(path, l->opts->id, &cg, err);
+        if (ret < 0)
+                return ret;
+        cgroup_keep_delegated(cg);
+        if (cg->n_hierarchies == 0) {
+                cgroup_free(cg);
+                if (path != NULL && path[0] != '\0')
+                        return nook_error(err, EACCES, "linux.cgroupsPath: \"%s\": no cgroup there is delegated to "
+                                                       "uid %u (rootless)", path, geteuid());
+                if (wants_limits(&limits))
+                        return nook_error(err, EACCES, "linux.resources: rootless without a delegated cgroup, the "
+                                                       "limits cannot be set");
+                return 0;
+        }
+        l->state.cgroup = cg;
+        ret = cgroup_create(cg, err);
+        if (ret == 0 && wants_limits(&limits))
+                ret = cgroup_apply(cg, &limits, err);
+        return ret;
+}
+
 int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err)
 {
         memset(l, 0, sizeof(*l));
@@ -231,6 +282,10 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 log_debug("create %s: cgroup made", opts->id);
                 if (ret == 0 && l->spec->linux != NULL && l->spec->linux->resources != NULL)
                         ret = cgroup_apply(l->state.cgroup, l->spec->linux->resources, err);
+                if (ret < 0)
+                        return ret;
+        } else {
+                ret = plan_rootless_cgroup(l, err);
                 if (ret < 0)
                         return ret;
         }

@@ -756,6 +756,9 @@ int cgroup_from_json(struct json_object *json, struct cgroup **out, nook_err *er
                         return nook_error(err, EINVAL, "state: cgroup: incomplete entry");
                 }
         }
+        /* A delegated cgroup2 directory alone (rootless, hybrid host): as on a cgroup2 host. */
+        if (cg->n_hierarchies == 1 && cg->hierarchies[0].v2)
+                cg->mode = CGROUP_MODE_V2;
         *out = cg;
         return 0;
 }

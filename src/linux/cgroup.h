@@ -45,6 +45,10 @@ int cgroup_detect_mode(enum cgroup_mode *mode, nook_err *err);
  * Fills the hierarchies; nothing is created yet. */
 int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **out, nook_err *err);
 
+/* Rootless: keeps the hierarchies whose directory the caller may create or
+ * enter (a delegated subtree); a lone cgroup2 one makes the mode V2. */
+void cgroup_keep_delegated(struct cgroup *cg);
+
 /* Creates the directories (recording which ones nook made) and opens v2_fd. */
 int cgroup_create(struct cgroup *cg, nook_err *err);
 
