@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@
 #include "container/sync.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
+#include "linux/mount_options.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
 #include "linux/syscalls.h"
@@ -229,6 +231,54 @@ static int plan_rootless_cgroup(struct launch *l, nook_err *err)
         return ret;
 }
 
+/* Idmapped mounts (mounts[].uidMappings/gidMappings, or "idmap" with the container's
+ * maps): a user namespace holding each one's maps, made here, in nook's own user
+ * and pid namespaces (whose /proc names the child that holds it). */
+static int prepare_idmapped_mounts(struct launch *l, nook_err *err)
+{
+        const struct spec *spec = l->spec;
+        for (size_t i = 0; i < spec->mounts.len; i++) {
+                const struct spec_mount *m = &spec->mounts.items[i];
+                struct mount_options opts;
+                int ret = mount_options_parse(m->options.items, m->options.len, &opts, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "mounts[%zu]", i);
+                bool idmap = opts.idmap || m->uid_mappings.len > 0 || m->gid_mappings.len > 0;
+                bool bind = (opts.flags & MS_BIND) != 0 || (m->type != NULL && strcmp(m->type, "bind") == 0);
+                mount_options_free(&opts);
+                if (!idmap)
+                        continue;
+                if (!bind)
+                        return nook_error(err, EINVAL, "mounts[%zu]: idmapped mounts are bind mounts only", i);
+                if (geteuid() != 0)
+                        return nook_error(err, EPERM, "mounts[%zu]: idmapped mount of `%s`: needs CAP_SYS_ADMIN over "
+                                                      "the host filesystem (rootless containers have none)", i,
+                                          m->source != NULL ? m->source : "");
+                const spec_id_mappings *uids = &m->uid_mappings, *gids = &m->gid_mappings;
+                if (uids->len == 0 && gids->len == 0 && l->new_userns) {
+                        uids = &spec->linux->uid_mappings;
+                        gids = &spec->linux->gid_mappings;
+                }
+                if (uids->len == 0 || gids->len == 0)
+                        return nook_error(err, EINVAL, "mounts[%zu]: an idmapped mount needs uidMappings and "
+                                                       "gidMappings (or a user namespace whose maps it takes)", i);
+                if (l->idmap_fds == NULL) {
+                        l->idmap_fds = malloc(spec->mounts.len * sizeof(int));
+                        if (l->idmap_fds == NULL)
+                                return nook_error(err, ENOMEM, "mounts");
+                        for (size_t j = 0; j < spec->mounts.len; j++)
+                                l->idmap_fds[j] = -1;
+                }
+                l->idmap_fds[i] = userns_create_with_maps(uids, gids, err);
+                if (l->idmap_fds[i] < 0)
+                        return nook_error_wrap(err, "mounts[%zu]: idmapped mount", i);
+                ret = fd_move_above(&l->idmap_fds[i], 3 + l->opts->preserve_fds, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
 int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err)
 {
         memset(l, 0, sizeof(*l));
@@ -242,6 +292,8 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 ret = resolve_paths(l, err);
         if (ret == 0)
                 ret = plan_namespaces(l, err);
+        if (ret == 0)
+                ret = prepare_idmapped_mounts(l, err);
         if (ret == 0)
                 ret = check_host(l, err);
         if (ret == 0)
@@ -592,6 +644,10 @@ void launch_free(struct launch *l)
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 if (l->ns_fds[t] >= 0)
                         close(l->ns_fds[t]);
+        for (size_t i = 0; l->idmap_fds != NULL && i < l->spec->mounts.len; i++)
+                if (l->idmap_fds[i] >= 0)
+                        close(l->idmap_fds[i]);
+        free(l->idmap_fds);
         free(l->state.id);
         free(l->state.dir);
         free(l->state.oci_version);

@@ -156,7 +156,8 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
                 .gid_map = l->outer_in_host ? &spec->linux->gid_mappings : NULL,
         };
         for (size_t i = 0; i < spec->mounts.len; i++) {
-                int ret = rootfs_mount(&ctx, &spec->mounts.items[i], err);
+                int idmap_fd = l->idmap_fds != NULL ? l->idmap_fds[i] : -1;
+                int ret = rootfs_mount(&ctx, &spec->mounts.items[i], idmap_fd, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "mounts[%zu]", i);
         }

@@ -117,8 +117,7 @@ static void add_name(const char **out, size_t max, size_t *n, const char *name)
 
 size_t mount_option_names(const char **out, size_t max)
 {
-        /* "idmap" and "ridmap" are parsed but not applied yet. */
-        static const char *const extra[] = { "tmpcopyup" };
+        static const char *const extra[] = { "tmpcopyup", "idmap", "ridmap" };
         size_t n = 0;
         for (size_t i = 0; i < ARRAY_SIZE(flag_options); i++)
                 add_name(out, max, &n, flag_options[i].name);

@@ -183,7 +183,7 @@ static int copy_tree(int src, int dst, const char *dest, nook_err *err)
 }
 
 static int mount_bind_entry(const struct rootfs_context *ctx, const struct spec_mount *m,
-                            const struct mount_options *opts, nook_err *err)
+                            const struct mount_options *opts, int idmap_userns_fd, nook_err *err)
 {
         if (m->source == NULL || m->source[0] == '\0')
                 return nook_error(err, EINVAL, "bind mount on `%s`: no source", m->destination);
@@ -200,6 +200,11 @@ static int mount_bind_entry(const struct rootfs_context *ctx, const struct spec_
         rec.attr_clr = opts->rec_attr_clr;
         if (rec.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
                 rec.attr_clr |= MOUNT_ATTR__ATIME;
+        if (idmap_userns_fd >= 0) {
+                struct mount_change *idmapped = opts->rec_idmap ? &rec : &top;
+                idmapped->attr_set |= MOUNT_ATTR_IDMAP;
+                idmapped->userns_fd = idmap_userns_fd;
+        }
         unsigned long propagation = opts->propagation & ~(unsigned long)MS_REC;
         if (opts->propagation & MS_REC)
                 rec.propagation = propagation;
@@ -320,14 +325,14 @@ static int mount_host_cgroup(const struct rootfs_context *ctx, const struct spec
         return 0;
 }
 
-int rootfs_mount(const struct rootfs_context *ctx, const struct spec_mount *m, nook_err *err)
+int rootfs_mount(const struct rootfs_context *ctx, const struct spec_mount *m, int idmap_userns_fd, nook_err *err)
 {
         struct mount_options opts;
         int ret = mount_options_parse(m->options.items, m->options.len, &opts, err);
         if (ret < 0)
                 return ret;
         if (is_bind(m, &opts))
-                ret = mount_bind_entry(ctx, m, &opts, err);
+                ret = mount_bind_entry(ctx, m, &opts, idmap_userns_fd, err);
         else if (m->type == NULL || m->type[0] == '\0')
                 ret = nook_error(err, EINVAL, "mount on `%s`: no type and not a bind mount", m->destination);
         else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)

@@ -24,8 +24,9 @@ struct rootfs_context {
  * rootfs onto itself and opens it. */
 int rootfs_prepare(const char *rootfs, const char *propagation, int *rootfd, nook_err *err);
 
-/* Mounts one mounts[] entry inside the rootfs. */
-int rootfs_mount(const struct rootfs_context *ctx, const struct spec_mount *m, nook_err *err);
+/* Mounts one mounts[] entry inside the rootfs; idmap_userns_fd >= 0 makes a bind
+ * idmapped through that user namespace ("ridmap": every mount of the tree). */
+int rootfs_mount(const struct rootfs_context *ctx, const struct spec_mount *m, int idmap_userns_fd, nook_err *err);
 
 /* True when the config mounts its own /dev (a tmpfs nook fills), false when it binds one. */
 bool rootfs_needs_dev(const struct spec *spec);

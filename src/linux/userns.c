@@ -2,6 +2,9 @@
 #include "linux/userns.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -81,6 +84,41 @@ int userns_write_identity_maps(pid_t pid, const spec_id_mappings *uids, const sp
 {
         int ret = write_identity_map(pid, "gid_map", gids, err);
         return ret < 0 ? ret : write_identity_map(pid, "uid_map", uids, err);
+}
+
+int userns_create_with_maps(const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err)
+{
+        int hold[2];
+        if (pipe2(hold, O_CLOEXEC) < 0)
+                return nook_error_errno(err, "pipe");
+        /* The child only waits for EOF, so that its user namespace lives until we hold it. */
+        pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0) {
+                char c;
+                close(hold[1]);
+                while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+                        ;
+                _exit(0);
+        }
+        int saved = errno;
+        close(hold[0]);
+        int ret = pid < 0 ? nook_error(err, saved, "clone a user namespace") : 0;
+        if (ret == 0)
+                ret = write_map_file(pid, "gid_map", gids, err);
+        if (ret == 0)
+                ret = write_map_file(pid, "uid_map", uids, err);
+        int fd = -1;
+        if (ret == 0) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        ret = nook_error_errno(err, "open `%s`", path);
+        }
+        close(hold[1]);
+        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return ret < 0 ? ret : fd;
 }
 
 /* Runs newuidmap/newgidmap <pid> <cid> <hid> <size>…, which check /etc/subuid and /etc/subgid. */

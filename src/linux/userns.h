@@ -18,6 +18,10 @@ bool userns_maps_are_self(const spec_id_mappings *maps, unsigned own_id);
 /* Writes the uid and gid maps of pid's user namespace (the process waits meanwhile). */
 int userns_write_maps(pid_t pid, const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err);
 
+/* A user namespace with these maps, as an fd (for MOUNT_ATTR_IDMAP): made by a
+ * short-lived child whose maps we write. Needs CAP_SETUID/CAP_SETGID over the ids. */
+int userns_create_with_maps(const spec_id_mappings *uids, const spec_id_mappings *gids, nook_err *err);
+
 /* The host id of a container id through maps; false when it is not mapped. */
 bool userns_map_id(const spec_id_mappings *maps, uint32_t container_id, uint32_t *host_id);
 
