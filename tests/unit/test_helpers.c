@@ -127,6 +127,23 @@ static void id_maps_format_one_line_each(void **state)
         assert_false(userns_maps_are_self(&maps, 1001));
 }
 
+static void container_ids_map_to_host_ids(void **state)
+{
+        (void)state;
+        struct spec_id_mapping items[] = { { 0, 1000, 1 }, { 1, 100000, 65536 } };
+        spec_id_mappings maps = { items, 2 };
+        uint32_t host = 0;
+        assert_true(userns_map_id(&maps, 0, &host));
+        assert_int_equal(host, 1000);
+        assert_true(userns_map_id(&maps, 5, &host));
+        assert_int_equal(host, 100004);
+        assert_true(userns_map_id(&maps, 65536, &host));
+        assert_int_equal(host, 165535);
+        assert_false(userns_map_id(&maps, 65537, &host));
+        maps.len = 0;
+        assert_false(userns_map_id(&maps, 0, &host));
+}
+
 static void errors_carry_their_context(void **state)
 {
         (void)state;
@@ -153,6 +170,7 @@ int main(void)
                 cmocka_unit_test(signal_names),
                 cmocka_unit_test(container_ids),
                 cmocka_unit_test(id_maps_format_one_line_each),
+                cmocka_unit_test(container_ids_map_to_host_ids),
                 cmocka_unit_test(errors_carry_their_context),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
