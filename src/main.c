@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "linux/userns.h"
 #include "util/log.h"
 
 static const struct command commands[] = {
@@ -42,7 +43,8 @@ static void usage(FILE *out)
                      "  --log-format FORMAT     text or json\n"
                      "  --debug                 log debug messages\n"
                      "  --systemd-cgroup        place cgroups through systemd (refused: nook has no systemd client)\n"
-                     "  --rootless VALUE        true, false or auto (default auto: not root)\n"
+                     "  --rootless VALUE        true, false or auto (default auto: not root, or root of a\n"
+                     "                          user namespace that is not the host's)\n"
                      "  -v, --version           print the version\n"
                      "  -h, --help              print this help\n");
 }
@@ -86,7 +88,7 @@ int main(int argc, char **argv)
                 else if (strcmp(rootless, "false") == 0)
                         g.rootless = false;
                 else if (strcmp(rootless, "auto") == 0)
-                        g.rootless = geteuid() != 0;
+                        g.rootless = geteuid() != 0 || !userns_is_initial();
                 else
                         ret = nook_error(&err, 0, "--rootless: expected true, false or auto, not \"%s\"", rootless);
         }

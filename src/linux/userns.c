@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -17,6 +18,13 @@
 #include "util/fs.h"
 
 extern char **environ;
+
+bool userns_is_initial(void)
+{
+        /* The initial user namespace has a fixed inode number (PROC_USER_INIT_INO). */
+        struct stat st;
+        return stat("/proc/self/ns/user", &st) < 0 || st.st_ino == 0xEFFFFFFDU;
+}
 
 char *userns_format_map(const spec_id_mappings *maps)
 {

@@ -9,6 +9,10 @@
 #include "spec/spec.h"
 #include "util/error.h"
 
+/* Whether the caller is in the initial user namespace (root in any other one,
+ * e.g. under rootless podman, is as rootless as its owner). One stat. */
+bool userns_is_initial(void);
+
 /* "containerID hostID size\n" lines for /proc/<pid>/uid_map. Returns a heap string. */
 char *userns_format_map(const spec_id_mappings *maps);
 

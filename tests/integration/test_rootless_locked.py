@@ -83,6 +83,9 @@ def test_inspect_reports_the_rootless_masks_locked(rbundle, rootless_user):
         assert entry["unmount"] == "refused", entry
     assert paths[READONLY]["remountWritable"] == "refused"
     assert r["users"]["rootOnHost"] == rootless_user.uid
+    # An ordinary user cannot read pid 1's namespaces: nook compares with its caller's.
+    assert r["reference"]["kind"] == "caller"
+    assert r["cgroup"]["own"] is False
     assert not any("are not locked" in v["what"] for v in r["verdict"])
     rbundle.delete("--force")
 
