@@ -208,3 +208,25 @@ def test_no_capability_over_the_host(rbundle):
     assert lines[3] == "lo-up"
     assert int(lines[4].split()[1], 16) & (1 << 21)  # CAP_SYS_ADMIN, in its own user namespace only
     assert os.uname().nodename == before
+
+
+def test_terminal_over_the_console_socket(rbundle, rootless_area):
+    """The pty comes from the container's devpts (mounted outside its user
+    namespace, see test_rootless_locked.py): it is the program's controlling
+    terminal and /dev/console, owned by the container's root."""
+    from test_terminal import ConsoleSocket, pty_number, read_until_eof
+    console = ConsoleSocket(rootless_area.path / "console.sock")
+    os.chmod(console.path, 0o777)
+    try:
+        rbundle.config["process"]["terminal"] = True
+        rbundle.args = ["sh", "-c", "echo $$; nook-test-helper tty; stat -L -c %t:%T /dev/console /proc/self/fd/0; "
+                        "nook-test-helper stat /proc/self/fd/0"]
+        rbundle.create("--console-socket", console.path)
+        master = console.wait()
+        rbundle.start()
+        lines = read_until_eof(master).splitlines()
+        assert lines[1] == f"tty=/dev/pts/{pty_number(master)} ctty=1 sid={lines[0]}"
+        assert lines[2] == lines[3] and lines[2] != "5:1"
+        assert lines[4].endswith(" 0:0")
+    finally:
+        console.close()
