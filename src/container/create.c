@@ -83,6 +83,7 @@ static int plan_namespaces(struct launch *l, nook_err *err)
                 l->inner_ns_flags = CLONE_NEWUSER | (l->new_ns_flags & inner) | (l->new_cgroupns ? CLONE_NEWCGROUP : 0);
                 l->outer_time = (l->new_ns_flags & CLONE_NEWTIME) != 0;
                 l->outer_in_host = geteuid() == 0;
+                l->outer_pivot = !l->opts->no_pivot && !outer_has_early_hooks(spec);
                 l->new_ns_flags = l->outer_in_host ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
                 l->second_fork = true;
         } else if (time_offsets) {

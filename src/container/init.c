@@ -251,6 +251,12 @@ static int enter_prepared_rootfs(struct launch *l, nook_err *err)
         l->outer_rootfd = -1;
         if (unshare(CLONE_NEWNS) < 0)
                 return nook_error_errno(err, "unshare the mount namespace");
+        if (l->outer_pivot) {
+                /* The helper pivoted: our root is the rootfs already. */
+                if (chdir("/") < 0)
+                        return nook_error_errno(err, "chdir `/`");
+                return rootfs_finish_propagation(propagation, err);
+        }
         _cleanup_close_ int rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return nook_error_errno(err, "open the rootfs");
@@ -361,6 +367,14 @@ static int init_run(struct launch *l, nook_err *err)
         int ret = cgroup_join_self(&l->cgroup_join, err);
         if (ret == 0)
                 ret = enter_namespaces(l, err);
+        /* With an outer stage, what the exe swap needs is read before the init is cloned
+         * (its memory is a copy of ours), while /proc is still the host's. */
+        struct stub_exe exe;
+        if (ret == 0 && l->protect_exe && l->outer_userns) {
+                ret = stub_exe_capture(&exe, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "protect nook's binary");
+        }
         if (ret == 0 && l->outer_userns)
                 ret = outer_start_init(l, err);
         else if (ret == 0 && l->second_fork)
@@ -373,7 +387,8 @@ static int init_run(struct launch *l, nook_err *err)
          * (a terminal's ^C, conmon's kill of its group on --timeout) are not the container's. */
         if (setsid() < 0)
                 return nook_error_errno(err, "setsid");
-        if (chdir(l->bundle) < 0)
+        /* (The bundle is out of sight once the outer stage's helper has pivoted.) */
+        if (!l->outer_pivot && chdir(l->bundle) < 0)
                 return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
         ret = set_names(spec, err);
         if (ret == 0 && !l->opts->no_new_keyring)
@@ -383,8 +398,7 @@ static int init_run(struct launch *l, nook_err *err)
         if (ret < 0)
                 return ret;
 
-        struct stub_exe exe;
-        if (l->protect_exe) {
+        if (l->protect_exe && !l->outer_userns) {
                 ret = stub_exe_capture(&exe, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "protect nook's binary");

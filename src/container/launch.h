@@ -44,6 +44,7 @@ struct launch {
         bool outer_in_host;           /* rootful: the outer stage stays in nook's user namespace and
                                        * nook writes the init's maps; else it makes its own with them */
         int outer_rootfd;             /* in the init: the prepared rootfs, from the helper; else -1 */
+        bool outer_pivot;             /* the helper pivots into the rootfs (no hook needs the host's view) */
         int *idmap_fds; /* per mounts[] entry: the user namespace of an idmapped mount, or -1 (NULL: none) */
 
         /* Fds the child keeps: its end of the socketpair, the start socket, the console socket. */

@@ -92,16 +92,24 @@ static int helper_run(struct launch *l, int stage_fd, nook_err *err)
         _cleanup_close_ int cwd = open_in_root(rootfd, l->spec->process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
         if (cwd < 0)
                 return nook_error_wrap(err, "process.cwd");
-        /* --no-pivot moves the rootfs over "/" here: in the init's copy it is locked, and a
-         * locked mount cannot be moved. */
-        if (l->opts->no_pivot && (fchdir(rootfd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0))
-                return nook_error_errno(err, "move the rootfs to `/`");
         /* Read-only now, it is locked read-only in the container; hooks that run before
          * pivot_root get it writable, as with runc, and the init makes it read-only after. */
         if (l->spec->root_readonly && !outer_has_early_hooks(l->spec)) {
                 ret = rootfs_make_readonly(rootfd, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "root.readonly");
+        }
+        /* Without hooks that want the host's view before pivot_root, pivot here: the
+         * outer and init processes' roots move with it (pivot_root moves every root on
+         * the old one), and the init's copy holds just the container's mounts. --no-pivot
+         * moves the rootfs over "/" here instead: in the copy it is locked, and a locked
+         * mount cannot move. */
+        if (l->outer_pivot) {
+                ret = rootfs_pivot(rootfd, false, err);
+                if (ret < 0)
+                        return ret;
+        } else if (l->opts->no_pivot && (fchdir(rootfd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0)) {
+                return nook_error_errno(err, "move the rootfs to `/`");
         }
         return sync_send_fd(stage_fd, SYNC_GO, rootfd, err);
 }
