@@ -7,29 +7,34 @@
  * CAP_SYS_ADMIN could unmount /proc/keys or remount /proc/sys writable. So the
  * mounts are made one user namespace further out, as systemd-nspawn does:
  *
- *   nook ── clone3(NEWUSER|NEWNS) ──▶ outer stage O: user namespace A with the
- *          config's maps (written by nook, or newuidmap), mount namespace MA
+ *   nook ── clone3 ──▶ outer stage O, with a new mount namespace MA and, rootless,
+ *          a user namespace A with the config's maps (written by nook or newuidmap);
+ *          rootful, A is nook's own (the host's) user namespace.
  *   O ── clone3(NEWUSER|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP, CLONE_PARENT) ──▶ init I
  *          I's user namespace B is a child of A, and B owns I's other namespaces,
  *          so root in the container manages its own network, hostname, pid
  *          namespace (procfs, reboot), as with runc; I is nook's child.
- *   O writes B's maps, the identity of A's ids (root in A holds CAP_SETUID over B).
- *   O joins I's pid, net, ipc, uts and cgroup namespaces and forks the helper H:
+ *   B's maps: rootless, O writes the identity of A's ids (root in A holds
+ *          CAP_SETUID over B); rootful, nook writes the config's.
+ *   O joins I's pid, net, ipc, uts and cgroup namespaces and starts the helper H:
  *          in MA and root in A, it may mount there; in I's pid namespace, its
  *          procfs shows the container's pids (procfs shows its mounter's); in I's
  *          net, ipc and cgroup namespaces, sysfs, mqueue and cgroup2 show the
  *          container's; A made B, so it holds every capability over them.
  *   H binds the rootfs and makes every mount, device node, sysctl, mask and
- *          read-only path under it (init_prepare_rootfs, as any init would), hands
- *          the rootfs to I over a socket and exits; then O exits (nook reaps it).
+ *          read-only path under it (init_prepare_rootfs, as any init would),
+ *          pivots into it unless a hook before pivot_root wants the host's view,
+ *          hands the rootfs to I over a socket and exits; then O exits.
  *   I unshares its mount namespace: a copy of MA owned by B, where the kernel
  *          locks every mount (and the read-only flag of the read-only ones); then
- *          pivot_root, and on as any init.
+ *          (hooks first, if any) pivot_root of a bind of the locked rootfs, and on
+ *          as any init.
  *
- * uid=/gid= mount options and the owners of what H creates are read in A, whose
- * ids are the container's (B is A's identity), as when runc mounts in the
- * container's user namespace. The rootful path without a user namespace never
- * comes here.
+ * Mount options (uid=, gid=) and the owners of what H creates are the
+ * container's ids, as when runc mounts in the container's user namespace:
+ * rootless, A's ids are the container's (B is A's identity); rootful, H takes
+ * the container root's fs ids and the options are mapped to host ids. The path
+ * without a user namespace of the container's own never comes here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
