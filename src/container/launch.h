@@ -70,6 +70,12 @@ struct launch {
 /* Validates the config and reserves the state dir and cgroup. */
 int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err);
 
+/* Rootless: the cgroup, only where one is delegated to the caller (launch_userns.c). */
+int launch_plan_rootless_cgroup(struct launch *l, nook_err *err);
+
+/* A user namespace with each idmapped mount's maps, into idmap_fds (launch_userns.c). */
+int launch_prepare_idmapped_mounts(struct launch *l, nook_err *err);
+
 /* Clones the init and answers its protocol until it is ready; saves state.json. */
 int launch_spawn(struct launch *l, nook_err *err);
 
