@@ -119,7 +119,8 @@ static int helper_run(struct launch *l, int stage_fd, nook_err *err)
         return sync_send_fd(stage_fd, SYNC_GO, rootfd, err);
 }
 
-#define HELPER_STACK (1024 * 1024)
+/* As a main thread gets: tmpcopyup recurses with 64 KiB buffers. Untouched pages cost nothing. */
+#define HELPER_STACK (8 * 1024 * 1024)
 
 struct helper_args {
         struct launch *l;
@@ -181,7 +182,8 @@ static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook
                 return nook_error_errno(err, "join the container's namespaces (%#lx)", join);
         /* The outer stage only waits meanwhile: the helper borrows its memory (no copy of
          * the page tables, no copy-on-write faults) and runs on a stack of its own. */
-        void *stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        void *stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
+                           -1, 0);
         if (stack == MAP_FAILED)
                 return nook_error_errno(err, "map the mount helper's stack");
         struct helper_args args = { l, stage_fd };

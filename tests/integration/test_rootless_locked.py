@@ -189,3 +189,21 @@ def test_joined_network_namespace_with_locked_mounts(userns_bundle):
         assert "192.0.2.78/32" in out and "umount: EINVAL" in out
     finally:
         subprocess.run(["ip", "netns", "delete", name], check=True)
+
+
+def test_tmpcopyup_from_outside_keeps_the_container_owners(userns_bundle):
+    """tmpcopyup runs in the mount helper, on its own stack: a deep tree copies
+    whole, and the copies keep the image's (container) owners."""
+    b = userns_bundle
+    deep = b.rootfs / "data"
+    path = deep
+    for i in range(40):
+        path = path / f"d{i}"
+    path.mkdir(parents=True)
+    (path / "leaf").write_text("leaf\n")
+    subprocess.run(["chown", "-R", "300000:300007", str(deep)], check=True)
+    b.config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["tmpcopyup"]})
+    leaf = "/data/" + "/".join(f"d{i}" for i in range(40)) + "/leaf"
+    lines = sh_lines(b.sh(f"cat {leaf}; nook-test-helper stat {leaf}; grep -c ' /data ' /proc/self/mountinfo"))
+    assert lines[0] == "leaf" and lines[1].endswith(" 0:7") and lines[2] == "1"
