@@ -149,8 +149,9 @@ static int init_wait_rootfs(struct launch *l, int stage_fd, nook_err *err)
         if (ret < 0 || msg.type != SYNC_GO || fd < 0) {
                 if (fd >= 0)
                         close(fd);
-                /* The outer stage or its helper has told nook why already. */
-                return nook_error(err, ret < 0 ? -ret : EPROTO, "the outer stage ended before the rootfs was ready");
+                /* The outer stage or its helper tells nook why (or nook sees it die): say
+                 * nothing, so that theirs is the error nook reports. */
+                return -ECANCELED;
         }
         l->outer_rootfd = fd;
         /* nook says when the maps are written (by it, or by the outer stage before the helper). */
@@ -194,6 +195,8 @@ static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook
         while (waitpid(helper, &status, 0) < 0)
                 if (errno != EINTR)
                         return nook_error_errno(err, "wait for the mount helper");
+        if (WIFSIGNALED(status))
+                return nook_error(err, EINTR, "the mount helper was killed by signal %d", WTERMSIG(status));
         /* A failed helper has told nook why; say nothing more. */
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : -ECANCELED;
 }

@@ -207,3 +207,13 @@ def test_tmpcopyup_from_outside_keeps_the_container_owners(userns_bundle):
     leaf = "/data/" + "/".join(f"d{i}" for i in range(40)) + "/leaf"
     lines = sh_lines(b.sh(f"cat {leaf}; nook-test-helper stat {leaf}; grep -c ' /data ' /proc/self/mountinfo"))
     assert lines[0] == "leaf" and lines[1].endswith(" 0:7") and lines[2] == "1"
+
+
+def test_a_mount_error_of_the_helper_reaches_the_user(rbundle):
+    rbundle.config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                                     "options": ["size=lots"]})
+    p = rbundle.run()
+    assert p.returncode != 0
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1 and "mounts[7]" in lines[0] and "/data" in lines[0], p.stderr
+    assert rbundle.nook.list_ids() == []
