@@ -69,7 +69,9 @@ int container_destroy(struct container_state *state, const struct spec *spec, no
                 if (!wait_gone(state->pid, state->start_time, 10000))
                         return nook_error(err, ETIMEDOUT, "the container process %d did not die", state->pid);
         }
-        if (state->cgroup != NULL) {
+        /* Usually the init took everything with it (its pid namespace ended): then one rmdir
+         * per hierarchy does. Otherwise kill what remains and remove sub-cgroups too. */
+        if (state->cgroup != NULL && cgroup_remove_if_empty(state->cgroup) != 0) {
                 int ret = kill_cgroup(state->cgroup, err);
                 if (ret == 0)
                         ret = cgroup_destroy(state->cgroup, err);

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "container/foreground.h"
+#include "util/log.h"
 #include "container/launch.h"
 #include "container/sync.h"
 
@@ -30,6 +31,7 @@ int container_run(const struct create_options *opts, bool detach, bool keep, int
                 ret = sync_send(l.sync_fd, SYNC_GO, 0, err);
         if (ret == 0)
                 ret = start_wait_exec(l.sync_fd, err);
+        log_debug("run %s: program started", opts->id);
         if (ret == 0)
                 ret = launch_run_hooks(&l, HOOK_POSTSTART, STATUS_RUNNING, err);
         if (ret < 0) {
@@ -42,9 +44,11 @@ int container_run(const struct create_options *opts, bool detach, bool keep, int
         *exit_code = 0;
         if (!detach) {
                 ret = foreground_wait(l.pid, l.pidfd, l.console_master, &signals, exit_code, err);
+                log_debug("run %s: program exited", opts->id);
                 foreground_terminal_end(&terminal);
                 if (ret == 0 && !keep)
                         ret = container_destroy(&l.state, l.spec, err);
+                log_debug("run %s: container removed", opts->id);
         }
         launch_free(&l);
         sigprocmask(SIG_SETMASK, &old, NULL);

@@ -659,6 +659,29 @@ static int remove_children(const char *dir, nook_err *err)
         return 0;
 }
 
+int cgroup_remove_if_empty(struct cgroup *cg)
+{
+        int result = 0;
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                _cleanup_free_ char *path = strdup(h->path);
+                if (path == NULL)
+                        return -ENOMEM;
+                while (h->created > 0) {
+                        if (rmdir(path) < 0 && errno != ENOENT) {
+                                result = -errno;
+                                break;
+                        }
+                        h->created--;
+                        char *slash = strrchr(path, '/');
+                        if (slash == NULL)
+                                break;
+                        *slash = '\0';
+                }
+        }
+        return result;
+}
+
 int cgroup_destroy(struct cgroup *cg, nook_err *err)
 {
         int result = 0;

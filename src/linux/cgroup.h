@@ -96,6 +96,10 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err);
 /* Whether the cgroup is frozen now. */
 bool cgroup_is_frozen(const struct cgroup *cg);
 
+/* One rmdir per directory nook created, no waiting: 0 when all are gone, else
+ * -EBUSY (processes or sub-cgroups remain; what could go is gone). */
+int cgroup_remove_if_empty(struct cgroup *cg);
+
 /* Removes the directories nook created and the cgroups the container made
  * below them, deepest first. Busy cgroups are retried briefly. */
 int cgroup_destroy(struct cgroup *cg, nook_err *err);
