@@ -90,6 +90,14 @@ static int plan_namespaces(struct launch *l, nook_err *err)
         }
         bool pid_or_time = spec_namespace(spec, NS_PID) != NULL || spec_namespace(spec, NS_TIME) != NULL;
         l->second_fork = l->second_fork || (l->joins_paths && pid_or_time);
+        if (!l->joins_paths && !l->second_fork && !l->new_userns && !l->opts->rootless) {
+                /* Namespaces whose making costs (a network namespace: ~0.4 ms) are made by the
+                 * child itself, in parallel with nook's cgroup work; pid and time are for
+                 * children only, so clone3 makes them. */
+                l->cgroup_deferred = true;
+                l->child_unshare_flags = l->new_ns_flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWTIME);
+                l->new_ns_flags &= CLONE_NEWPID | CLONE_NEWTIME;
+        }
         l->state.shares_pid_namespace = spec_namespace(spec, NS_PID) == NULL ||
                                         spec_namespace(spec, NS_PID)->path != NULL;
         return 0;
@@ -179,6 +187,8 @@ static int compile_seccomp(struct launch *l, nook_err *err)
         return 0;
 }
 
+static int launch_cgroup(struct launch *l, nook_err *err);
+
 int launch_prepare(struct launch *l, const struct create_options *opts, enum launch_mode mode, nook_err *err)
 {
         memset(l, 0, sizeof(*l));
@@ -229,11 +239,10 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
         if (!opts->rootless) {
                 const char *path = l->spec->linux != NULL ? l->spec->linux->cgroups_path : NULL;
                 ret = cgroup_plan(path, opts->id, &l->state.cgroup, err);
+                /* cgroup2 must exist for clone3; the rest may wait for after it (launch_cgroup). */
                 if (ret == 0)
-                        ret = cgroup_create(l->state.cgroup, err);
-                log_debug("create %s: cgroup made", opts->id);
-                if (ret == 0 && l->spec->linux != NULL && l->spec->linux->resources != NULL)
-                        ret = cgroup_apply(l->state.cgroup, l->spec->linux->resources, err);
+                        ret = l->cgroup_deferred ? cgroup_create_part(l->state.cgroup, true, err)
+                                                 : launch_cgroup(l, err);
                 if (ret < 0)
                         return ret;
         } else {
@@ -318,11 +327,22 @@ long launch_clone(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup)
         return pid;
 }
 
+/* Makes what remains of the cgroup and writes the limits. */
+static int launch_cgroup(struct launch *l, nook_err *err)
+{
+        int ret = l->cgroup_deferred ? cgroup_create_part(l->state.cgroup, false, err)
+                                     : cgroup_create(l->state.cgroup, err);
+        log_debug("create %s: cgroup made", l->state.id);
+        if (ret == 0 && l->spec->linux != NULL && l->spec->linux->resources != NULL)
+                ret = cgroup_apply(l->state.cgroup, l->spec->linux->resources, err);
+        return ret;
+}
+
 static int clone_init(struct launch *l, nook_err *err)
 {
         int v2_fd = l->state.cgroup != NULL ? l->state.cgroup->v2_fd : -1;
         bool into_cgroup;
-        if (l->state.cgroup != NULL) {
+        if (l->state.cgroup != NULL && !l->cgroup_deferred) {
                 int ret = cgroup_join_open(l->state.cgroup, &l->cgroup_join, err);
                 if (ret < 0)
                         return ret;
@@ -385,7 +405,10 @@ static int handshake(struct launch *l, nook_err *err)
         struct sync_msg msg;
         const struct spec_process *process = l->spec->process;
         int ret = 0;
-        if (process->oom_score_adj.set)
+        /* Meanwhile the init makes its namespaces and mounts (cgroup_deferred). */
+        if (l->cgroup_deferred && l->state.cgroup != NULL)
+                ret = launch_cgroup(l, err);
+        if (ret == 0 && process->oom_score_adj.set)
                 ret = process_set_oom_score_adj(l->child, (int)process->oom_score_adj.value, err);
         if (ret == 0 && l->joins_paths)
                 ret = sync_expect(l->sync_fd, SYNC_UNSHARED, &msg, err);

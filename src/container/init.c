@@ -84,9 +84,15 @@ static int enter_namespaces(struct launch *l, nook_err *err)
                 if (ret < 0)
                         return ret;
         }
-        ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
-        if (ret < 0)
-                return ret;
+        if (l->cgroup_deferred) {
+                /* Nothing to wait for yet: nook makes the cgroup meanwhile (ensure_cgroup). */
+                if (l->child_unshare_flags != 0 && unshare((int)l->child_unshare_flags) < 0)
+                        return nook_error_errno(err, "unshare namespaces %#lx", l->child_unshare_flags);
+        } else {
+                ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
+                if (ret < 0)
+                        return ret;
+        }
         /* From now on no process in the container may read our memory or our exe. */
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         /* In a user namespace, new or joined, the set-up runs as its root: the host's
@@ -144,6 +150,24 @@ static int join_session_keyring(const char *id, nook_err *err)
         return nook_error_errno(err, "join a session keyring");
 }
 
+/* cgroup_deferred: waits for GO (nook made the cgroup), joins it and makes the
+ * cgroup namespace — before the "cgroup" mount, and before any user code. */
+static int ensure_cgroup(struct launch *l, nook_err *err)
+{
+        if (!l->cgroup_deferred || l->cgroup_joined)
+                return 0;
+        struct sync_msg msg;
+        int ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
+        if (ret == 0 && l->state.cgroup != NULL)
+                ret = cgroup_join_open(l->state.cgroup, &l->cgroup_join, err);
+        if (ret == 0)
+                ret = cgroup_join_self(&l->cgroup_join, err);
+        if (ret == 0 && l->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                ret = nook_error_errno(err, "unshare the cgroup namespace");
+        l->cgroup_joined = ret == 0;
+        return ret;
+}
+
 static int mount_all(struct launch *l, int rootfd, nook_err *err)
 {
         const struct spec *spec = l->spec;
@@ -157,6 +181,12 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
         };
         for (size_t i = 0; i < spec->mounts.len; i++) {
                 int idmap_fd = l->idmap_fds != NULL ? l->idmap_fds[i] : -1;
+                const char *type = spec->mounts.items[i].type;
+                if (type != NULL && strncmp(type, "cgroup", 6) == 0) {
+                        int ret = ensure_cgroup(l, err);
+                        if (ret < 0)
+                                return ret;
+                }
                 int ret = rootfs_mount(&ctx, &spec->mounts.items[i], idmap_fd, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "mounts[%zu]", i);
@@ -174,7 +204,7 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
                 if (ret < 0)
                         return nook_error_wrap(err, "linux.devices");
         }
-        return 0;
+        return ensure_cgroup(l, err);
 }
 
 /* prestart and createRuntime hooks run in the parent while we wait here; then
@@ -310,10 +340,13 @@ static int setup_filesystem(struct launch *l, nook_err *err)
                 if (ret == 0)
                         ret = rootfs_finish_propagation(propagation, err);
         } else {
-                /* No mount namespace of its own: the rootfs is only a chroot. */
-                rootfd = open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                ret = rootfd < 0 ? nook_error_errno(err, "open rootfs `%s`", l->rootfs)
-                                 : protect_paths(linux_, rootfd, err);
+                /* No mount namespace of its own: the rootfs is only a chroot (the cgroup is
+                 * joined first, while the host's cgroup files are in sight). */
+                ret = ensure_cgroup(l, err);
+                rootfd = ret < 0 ? -1 : open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (ret == 0)
+                        ret = rootfd < 0 ? nook_error_errno(err, "open rootfs `%s`", l->rootfs)
+                                         : protect_paths(linux_, rootfd, err);
                 if (ret == 0 && (chroot(l->rootfs) < 0 || chdir("/") < 0))
                         ret = nook_error_errno(err, "chroot `%s`", l->rootfs);
         }
@@ -379,7 +412,7 @@ static int init_run(struct launch *l, nook_err *err)
                 ret = outer_start_init(l, err);
         else if (ret == 0 && l->second_fork)
                 ret = fork_into_namespaces(l, err);
-        if (ret == 0 && l->new_cgroupns && !l->outer_userns && unshare(CLONE_NEWCGROUP) < 0)
+        if (ret == 0 && l->new_cgroupns && !l->outer_userns && !l->cgroup_deferred && unshare(CLONE_NEWCGROUP) < 0)
                 ret = nook_error_errno(err, "unshare the cgroup namespace");
         if (ret != 0)
                 return ret; /* > 0: the outer stage, its work done */
@@ -404,6 +437,8 @@ static int init_run(struct launch *l, nook_err *err)
                         return nook_error_wrap(err, "protect nook's binary");
         }
         ret = setup_filesystem(l, err);
+        if (ret == 0)
+                ret = ensure_cgroup(l, err);
         if (ret == 0)
                 ret = setup_terminal(l, err);
         if (ret == 0)

@@ -58,6 +58,12 @@ struct launch {
         unsigned seccomp_flags;
 
         struct cgroup_join cgroup_join; /* the init moves itself into the v1 hierarchies */
+        /* The common path (no user namespace, nothing joined): the init makes its own mount,
+         * net, ipc and uts namespaces and mounts while nook makes its v1 cgroups; it joins
+         * them (and makes its cgroup namespace) only once GO says they exist. */
+        bool cgroup_deferred;
+        unsigned long child_unshare_flags;
+        bool cgroup_joined; /* child side */
         int console_master;   /* pty master sent by the init when nook relays the terminal, or -1 */
         int seccomp_listener; /* seccomp notify fd that came with READY, or -1 */
         bool hooks_begun; /* a failure from here on runs the poststop hooks */

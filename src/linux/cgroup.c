@@ -387,7 +387,15 @@ static int create_hierarchy(struct cgroup_hierarchy *h, nook_err *err)
 
 int cgroup_create(struct cgroup *cg, nook_err *err)
 {
+        int ret = cgroup_create_part(cg, true, err);
+        return ret < 0 ? ret : cgroup_create_part(cg, false, err);
+}
+
+int cgroup_create_part(struct cgroup *cg, bool v2, nook_err *err)
+{
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                if (cg->hierarchies[i].v2 != v2)
+                        continue;
                 int ret = create_hierarchy(&cg->hierarchies[i], err);
                 if (ret < 0)
                         return ret;

@@ -52,6 +52,10 @@ void cgroup_keep_delegated(struct cgroup *cg);
 /* Creates the directories (recording which ones nook made) and opens v2_fd. */
 int cgroup_create(struct cgroup *cg, nook_err *err);
 
+/* The same for only the cgroup2 hierarchy (v2) or only the v1 ones: cgroup2 must
+ * exist before clone3 CLONE_INTO_CGROUP, v1 may be made while the child sets up. */
+int cgroup_create_part(struct cgroup *cg, bool v2, nook_err *err);
+
 /* Writes the resources into the cgroup files: v1 controllers where a v1
  * hierarchy mounts them, else cgroup2 (converted as runc and crun do). A
  * resource the host cannot honour fails, naming the controller and the file. */
