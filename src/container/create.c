@@ -97,6 +97,10 @@ static int plan_namespaces(struct launch *l, nook_err *err)
                 l->cgroup_deferred = true;
                 l->child_unshare_flags = l->new_ns_flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWTIME);
                 l->new_ns_flags &= CLONE_NEWPID | CLONE_NEWTIME;
+                /* The network namespace is the dearest (~0.35 ms): nook makes it while the
+                 * init mounts, and hands it over with GO (make_netns). */
+                l->netns_by_parent = (l->child_unshare_flags & CLONE_NEWNET) != 0;
+                l->child_unshare_flags &= ~(unsigned long)CLONE_NEWNET;
         }
         l->state.shares_pid_namespace = spec_namespace(spec, NS_PID) == NULL ||
                                         spec_namespace(spec, NS_PID)->path != NULL;
@@ -399,26 +403,52 @@ static int child_failure(struct launch *l, int ret, nook_err *err)
         return ret;
 }
 
+/* A new network namespace for the init (netns_by_parent): nook enters it only to
+ * take an fd of it, and is back in its own before anything else happens. */
+static int make_netns(nook_err *err)
+{
+        _cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (own < 0)
+                return nook_error_errno(err, "open `/proc/self/ns/net`");
+        if (unshare(CLONE_NEWNET) < 0)
+                return nook_error_errno(err, "unshare the network namespace");
+        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        int saved = errno;
+        /* (Its failure fails the create before any hook runs.) */
+        if (setns(own, CLONE_NEWNET) < 0) {
+                saved = errno;
+                if (fd >= 0)
+                        close(fd);
+                return nook_error(err, saved, "return to nook's own network namespace");
+        }
+        if (fd < 0)
+                return nook_error(err, saved, "open the new network namespace");
+        return fd;
+}
+
 /* Answers the init's protocol until it reports ready. */
 static int handshake(struct launch *l, nook_err *err)
 {
         struct sync_msg msg;
         const struct spec_process *process = l->spec->process;
         int ret = 0;
+        _cleanup_close_ int netns = -1;
         /* Meanwhile the init makes its namespaces and mounts (cgroup_deferred). */
-        if (l->cgroup_deferred && l->state.cgroup != NULL)
+        if (l->netns_by_parent)
+                ret = netns = make_netns(err);
+        if (ret >= 0 && l->cgroup_deferred && l->state.cgroup != NULL)
                 ret = launch_cgroup(l, err);
-        if (ret == 0 && process->oom_score_adj.set)
+        if (ret >= 0 && process->oom_score_adj.set)
                 ret = process_set_oom_score_adj(l->child, (int)process->oom_score_adj.value, err);
-        if (ret == 0 && l->joins_paths)
+        if (ret >= 0 && l->joins_paths)
                 ret = sync_expect(l->sync_fd, SYNC_UNSHARED, &msg, err);
         const spec_id_mappings *uids = l->new_userns ? &l->spec->linux->uid_mappings : NULL;
         const spec_id_mappings *gids = l->new_userns ? &l->spec->linux->gid_mappings : NULL;
         /* Rootful with locked mounts, the maps are the init's (below), not the outer stage's. */
-        if (ret == 0 && l->new_userns && !l->outer_in_host)
+        if (ret >= 0 && l->new_userns && !l->outer_in_host)
                 ret = userns_write_maps(l->child, uids, gids, err);
-        if (ret == 0)
-                ret = sync_send(l->sync_fd, SYNC_GO, 0, err);
+        if (ret >= 0)
+                ret = netns >= 0 ? sync_send_fd(l->sync_fd, SYNC_GO, netns, err) : sync_send(l->sync_fd, SYNC_GO, 0, err);
         if (ret < 0)
                 return child_failure(l, ret, err);
         if (l->second_fork) {

@@ -85,7 +85,7 @@ static int enter_namespaces(struct launch *l, nook_err *err)
                         return ret;
         }
         if (l->cgroup_deferred) {
-                /* Nothing to wait for yet: nook makes the cgroup meanwhile (ensure_cgroup). */
+                /* Nothing to wait for yet: nook makes the cgroup meanwhile (await_go). */
                 if (l->child_unshare_flags != 0 && unshare((int)l->child_unshare_flags) < 0)
                         return nook_error_errno(err, "unshare namespaces %#lx", l->child_unshare_flags);
         } else {
@@ -150,14 +150,21 @@ static int join_session_keyring(const char *id, nook_err *err)
         return nook_error_errno(err, "join a session keyring");
 }
 
-/* cgroup_deferred: waits for GO (nook made the cgroup), joins it and makes the
- * cgroup namespace — before the "cgroup" mount, and before any user code. */
-static int ensure_cgroup(struct launch *l, nook_err *err)
+/* cgroup_deferred: waits for GO (nook made the cgroup, and the network namespace
+ * that comes with it), joins them and makes the cgroup namespace — before a sysfs
+ * or cgroup mount (they show the namespaces of their mounter), and before any
+ * user code. */
+static int await_go(struct launch *l, nook_err *err)
 {
         if (!l->cgroup_deferred || l->cgroup_joined)
                 return 0;
         struct sync_msg msg;
-        int ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
+        _cleanup_close_ int netns = -1;
+        int ret = sync_recv(l->child_sync_fd, &msg, &netns, err);
+        if (ret == 0 && msg.type != SYNC_GO)
+                ret = nook_error(err, EPROTO, "unexpected message %u from nook", msg.type);
+        if (ret == 0 && l->netns_by_parent && (netns < 0 || setns(netns, CLONE_NEWNET) < 0))
+                ret = nook_error_errno(err, "enter the network namespace");
         if (ret == 0 && l->state.cgroup != NULL)
                 ret = cgroup_join_open(l->state.cgroup, &l->cgroup_join, err);
         if (ret == 0)
@@ -182,8 +189,8 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
         for (size_t i = 0; i < spec->mounts.len; i++) {
                 int idmap_fd = l->idmap_fds != NULL ? l->idmap_fds[i] : -1;
                 const char *type = spec->mounts.items[i].type;
-                if (type != NULL && strncmp(type, "cgroup", 6) == 0) {
-                        int ret = ensure_cgroup(l, err);
+                if (type != NULL && (strncmp(type, "cgroup", 6) == 0 || strcmp(type, "sysfs") == 0)) {
+                        int ret = await_go(l, err);
                         if (ret < 0)
                                 return ret;
                 }
@@ -204,7 +211,7 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
                 if (ret < 0)
                         return nook_error_wrap(err, "linux.devices");
         }
-        return ensure_cgroup(l, err);
+        return await_go(l, err);
 }
 
 /* prestart and createRuntime hooks run in the parent while we wait here; then
@@ -342,7 +349,7 @@ static int setup_filesystem(struct launch *l, nook_err *err)
         } else {
                 /* No mount namespace of its own: the rootfs is only a chroot (the cgroup is
                  * joined first, while the host's cgroup files are in sight). */
-                ret = ensure_cgroup(l, err);
+                ret = await_go(l, err);
                 rootfd = ret < 0 ? -1 : open(l->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (ret == 0)
                         ret = rootfd < 0 ? nook_error_errno(err, "open rootfs `%s`", l->rootfs)
@@ -438,7 +445,7 @@ static int init_run(struct launch *l, nook_err *err)
         }
         ret = setup_filesystem(l, err);
         if (ret == 0)
-                ret = ensure_cgroup(l, err);
+                ret = await_go(l, err);
         if (ret == 0)
                 ret = setup_terminal(l, err);
         if (ret == 0)

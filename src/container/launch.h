@@ -63,6 +63,7 @@ struct launch {
          * them (and makes its cgroup namespace) only once GO says they exist. */
         bool cgroup_deferred;
         unsigned long child_unshare_flags;
+        bool netns_by_parent; /* and sent with GO: the init enters it in ensure_cgroup */
         bool cgroup_joined; /* child side */
         int console_master;   /* pty master sent by the init when nook relays the terminal, or -1 */
         int seccomp_listener; /* seccomp notify fd that came with READY, or -1 */

@@ -5,6 +5,9 @@
  *                                    ◀──── UNSHARED   (only after setns/unshare by path)
  *   join cgroup, oom_score_adj, id maps
  *   GO ──────────────────────────────────▶
+ *     (common path, cgroup_deferred: the init unshares and mounts without waiting,
+ *      nook makes the network namespace and the cgroup meanwhile; this GO carries
+ *      the netns fd and is awaited before the first sysfs or cgroup mount)
  *                                    ◀──── PID        (only when it forked into a pid/time ns)
  *                                    ◀──── HOOKS      (mounts done: run prestart/createRuntime)
  *   GO ──────────────────────────────────▶

@@ -432,7 +432,7 @@ static int cmd_exe_grab(int argc, char **argv)
 }
 
 /* hook LOG NAME: appends one tab-separated line to LOG: NAME, argv, the
- * environment, the mount and pid namespaces, and stdin (an OCI hook's state). */
+ * environment, the mount, pid and network namespaces, and stdin (an OCI hook's state). */
 extern char **environ;
 static int cmd_hook(int argc, char **argv)
 {
@@ -445,8 +445,8 @@ static int cmd_hook(int argc, char **argv)
         n += (size_t)snprintf(line + n, sizeof(line) - n, "\tenv=");
         for (char **e = environ; *e != NULL; e++)
                 n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", e == environ ? "" : ",", *e);
-        const char *ns[] = { "mnt", "pid" };
-        for (int i = 0; i < 2; i++) {
+        const char *ns[] = { "mnt", "pid", "net" };
+        for (int i = 0; i < 3; i++) {
                 char path[64], target[256] = "";
                 snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
                 ssize_t len = readlink(path, target, sizeof(target) - 1);

@@ -63,6 +63,8 @@ def test_hooks_run_in_order_each_at_its_point(hooked, monkeypatch):
     init = hooked.state()["pid"]
     container_mnt = os.readlink(f"/proc/{init}/ns/mnt")
     container_pid = os.readlink(f"/proc/{init}/ns/pid")
+    container_net = os.readlink(f"/proc/{init}/ns/net")
+    assert container_net != os.readlink("/proc/self/ns/net")
     hooked.start()
     wait_exit(init)
     assert names(hooked)[:4] == ["prestart", "createRuntime", "createContainer", "startContainer"]
@@ -82,6 +84,9 @@ def test_hooks_run_in_order_each_at_its_point(hooked, monkeypatch):
         inside = kind in IN_CONTAINER
         assert (r["mnt"] == container_mnt) == inside, kind
         assert (r["pid"] == container_pid) == inside, kind
+        # nook makes the container's network namespace itself, and is back in its own
+        # before the first hook: the hooks it runs see the host's network.
+        assert r["net"] == (container_net if inside else os.readlink("/proc/self/ns/net")), kind
         if not inside:
             assert r["mnt"] == os.readlink("/proc/self/ns/mnt")
 

@@ -60,6 +60,13 @@ def test_listed_namespace_is_new(bundle, kind):
     assert inside[PROC_NAMES[kind]] != host_ns(PROC_NAMES[kind])
 
 
+def test_sysfs_shows_the_containers_own_network(bundle):
+    # sysfs shows the network namespace of whoever mounted it: the init must be in
+    # its new one (which nook makes and hands over) before it mounts /sys.
+    assert sh_lines(bundle.sh("ls /sys/class/net")) == ["lo"]
+    assert len(os.listdir("/sys/class/net")) > 1
+
+
 @pytest.mark.parametrize("kind", ["user", "time"])
 def test_added_namespace_is_new(userns_bundle, kind):
     bundle = userns_bundle
