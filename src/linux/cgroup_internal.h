@@ -104,6 +104,11 @@ int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, nook_err *err);
 /* A hugepageLimits pageSize ("2MB", "1GB", "64KB") checked to be a safe file name part. */
 bool cgroup_valid_page_size(const char *size);
 
+/* hugepageLimits into hugetlb.<size>.<limit>, and into hugetlb.<size>.<rsvd> where
+ * the kernel has reservation files (v1: limit_in_bytes, v2: max). */
+int cgroup_write_hugetlb(const struct cgroup_hierarchy *h, const struct spec_resources *r, const char *limit,
+                         const char *rsvd, nook_err *err);
+
 /* ---- the v2 device program (cgroup_v2_devices.c) ---- */
 
 struct bpf_insn;

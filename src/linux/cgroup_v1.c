@@ -276,19 +276,7 @@ int cgroup_v1_apply_hugetlb(const struct cgroup_hierarchy *h, const struct spec_
                             nook_err *err)
 {
         (void)update;
-        for (size_t i = 0; i < r->hugepage_limits.len; i++) {
-                const struct spec_hugepage_limit *l = &r->hugepage_limits.items[i];
-                char field[64], file[96];
-                snprintf(field, sizeof(field), OCI_RESOURCES "hugepageLimits[%zu]", i);
-                if (!cgroup_valid_page_size(l->page_size))
-                        return nook_error(err, EINVAL, "%s.pageSize: \"%s\" is not a page size like \"2MB\"", field,
-                                          l->page_size);
-                snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", l->page_size);
-                int ret = cgroup_writef(h, field, file, err, "%" PRIu64, l->limit);
-                if (ret < 0)
-                        return ret;
-        }
-        return 0;
+        return cgroup_write_hugetlb(h, r, "limit_in_bytes", "rsvd.limit_in_bytes", err);
 }
 
 int cgroup_v1_apply_net_cls(const struct cgroup_hierarchy *h, const struct spec_resources *r, bool update,

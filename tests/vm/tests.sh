@@ -387,6 +387,7 @@ v1test_limits_reach_v1_files_including_co_mounted_ones() {
         eq "$(cat "$(v1dir cpu,cpuacct c)/cpu.shares")" 512 cpu.shares
         eq "$(cat "$(v1dir memory c)/memory.limit_in_bytes")" $((64 * MB)) memory.limit_in_bytes
         eq "$(cat "$(v1dir hugetlb c)/hugetlb.2MB.limit_in_bytes")" $((4 * MB)) hugetlb.2MB.limit_in_bytes
+        eq "$(cat "$(v1dir hugetlb c)/hugetlb.2MB.rsvd.limit_in_bytes")" $((4 * MB)) hugetlb.2MB.rsvd.limit_in_bytes
         has "$(cat "$(v1dir devices c)/devices.list")" "c 1:3 rwm"
         start_and_wait c
         eq "$(cat "$T/c.out" | tr '\n' ' ')" "512 30000 $((64 * MB)) " "inside, through the links"
