@@ -30,21 +30,6 @@ static void print_text(FILE *out, json_object *report)
         fprintf(out, "\n%zu ok, %zu warn, %zu missing\n", counts[0], counts[1], counts[2]);
 }
 
-/* The text goes through a buffer so that nothing the container chose reaches the terminal raw. */
-static int print_clean(json_object *report, nook_err *err)
-{
-        char *text = NULL;
-        size_t size = 0;
-        FILE *mem = open_memstream(&text, &size);
-        if (mem == NULL)
-                return nook_error_errno(err, "buffer the report");
-        print_text(mem, report);
-        fclose(mem);
-        report_emit_clean(stdout, text, size);
-        free(text);
-        return 0;
-}
-
 int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
 {
         (void)g;
@@ -68,12 +53,8 @@ int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_c
         json_object *report = NULL;
         if (ret == 0)
                 ret = container_check_host(&report, err);
-        if (ret == 0) {
-                if (json)
-                        report_print_json(stdout, report);
-                else
-                        ret = print_clean(report, err);
-        }
+        if (ret == 0)
+                ret = report_print(stdout, report, json, print_text, err);
         json_object_put(report);
         return ret;
 }

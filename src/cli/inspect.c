@@ -317,21 +317,6 @@ static void print_text(FILE *out, json_object *r)
         print_verdict(out, r);
 }
 
-/* The text goes through a buffer so that nothing the container chose reaches the terminal raw. */
-static int print_clean(json_object *report, nook_err *err)
-{
-        char *text = NULL;
-        size_t size = 0;
-        FILE *mem = open_memstream(&text, &size);
-        if (mem == NULL)
-                return nook_error_errno(err, "buffer the report");
-        print_text(mem, report);
-        fclose(mem);
-        report_emit_clean(stdout, text, size);
-        free(text);
-        return 0;
-}
-
 int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
 {
         (void)exit_code;
@@ -350,12 +335,8 @@ int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit
         json_object *report = NULL;
         if (ret == 0)
                 ret = container_inspect(root, id, &report, err);
-        if (ret == 0) {
-                if (json)
-                        report_print_json(stdout, report);
-                else
-                        ret = print_clean(report, err);
-        }
+        if (ret == 0)
+                ret = report_print(stdout, report, json, print_text, err);
         json_object_put(report);
         free(root);
         return ret > 0 ? 0 : ret;

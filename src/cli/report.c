@@ -111,9 +111,27 @@ int report_format(const char *format, bool *json, nook_err *err)
         return 0;
 }
 
-void report_print_json(FILE *out, json_object *report)
+static void print_json(FILE *out, json_object *report)
 {
         fprintf(out, "%s\n",
                 json_object_to_json_string_ext(report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int report_print(FILE *out, json_object *report, bool json, void (*print)(FILE *, json_object *), nook_err *err)
+{
+        if (json) {
+                print_json(out, report);
+                return 0;
+        }
+        char *text = NULL;
+        size_t size = 0;
+        FILE *mem = open_memstream(&text, &size);
+        if (mem == NULL)
+                return nook_error_errno(err, "buffer the report");
+        print(mem, report);
+        fclose(mem);
+        report_emit_clean(out, text, size);
+        free(text);
+        return 0;
 }

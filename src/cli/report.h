@@ -33,10 +33,11 @@ const char *report_bytes(int64_t bytes, char *buf, size_t size);
  * mount points and paths come from the container and must not drive the terminal. */
 void report_emit_clean(FILE *out, const char *text, size_t len);
 
+/* Prints the report as indented JSON, or as text through print: buffered, then written
+ * with report_emit_clean, so that nothing the container chose reaches the terminal raw. */
+int report_print(FILE *out, json_object *report, bool json, void (*print)(FILE *, json_object *), nook_err *err);
+
 /* Parses --format: text (default) or json. */
 int report_format(const char *format, bool *json, nook_err *err);
-
-/* Prints the report as indented JSON. */
-void report_print_json(FILE *out, json_object *report);
 
 #endif

@@ -39,16 +39,6 @@
 #include "util/socket.h"
 #include "util/user.h"
 
-static void format_created(char *buf, size_t size)
-{
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
-
 /* Decides how each namespace is entered, and opens the ones given by path. */
 static int plan_namespaces(struct launch *l, nook_err *err)
 {
@@ -229,7 +219,7 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
         l->state.bundle = strdup(l->bundle);
         l->state.rootfs = strdup(l->rootfs);
         char created[64];
-        format_created(created, sizeof(created));
+        log_timestamp(created, sizeof(created));
         l->state.created = strdup(created);
         l->state.owner = user_name(geteuid());
         l->state.rootless = opts->rootless;

@@ -12,19 +12,9 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-/* spec.h has no destructor for a lone resources object: its arrays, then the JSON. */
 static void free_resources(struct spec_resources *r, json_object *json)
 {
-        free(r->devices.items);
-        free(r->block_io.weight_device.items);
-        free(r->block_io.throttle_read_bps.items);
-        free(r->block_io.throttle_write_bps.items);
-        free(r->block_io.throttle_read_iops.items);
-        free(r->block_io.throttle_write_iops.items);
-        free(r->hugepage_limits.items);
-        free(r->network.priorities.items);
-        free(r->unified.items);
-        free(r);
+        spec_free_resources(r);
         json_object_put(json);
 }
 

@@ -60,18 +60,31 @@ static int check_proc_path(int fd, const char *path, nook_err *err)
         return 0;
 }
 
+/* The path in the container to protect, checked; -ENOENT (no error set) when it does not exist. */
+static int open_protected(int rootfd, const char *path, const char *what, nook_err *err)
+{
+        int fd = open_existing(rootfd, path, err);
+        if (fd == -ENOENT)
+                return fd;
+        int ret = fd < 0 ? fd : check_proc_path(fd, path, err);
+        if (ret < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return nook_error_wrap(err, "%s", what);
+        }
+        return fd;
+}
+
 int masked_apply(int rootfd, const spec_strings *paths, int null_fd, nook_err *err)
 {
         for (size_t i = 0; i < paths->len; i++) {
                 const char *path = paths->items[i];
-                _cleanup_close_ int fd = open_existing(rootfd, path, err);
+                _cleanup_close_ int fd = open_protected(rootfd, path, "mask", err);
                 if (fd == -ENOENT)
                         continue;
                 if (fd < 0)
-                        return nook_error_wrap(err, "mask");
-                int ret = check_proc_path(fd, path, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "mask");
+                        return fd;
+                int ret;
                 struct stat st;
                 if (fstat(fd, &st) < 0)
                         return nook_error_errno(err, "mask `%s`", path);
@@ -94,14 +107,11 @@ int readonly_apply(int rootfd, const spec_strings *paths, nook_err *err)
         const struct mount_change ro = { .attr_set = MOUNT_ATTR_RDONLY };
         for (size_t i = 0; i < paths->len; i++) {
                 const char *path = paths->items[i];
-                _cleanup_close_ int fd = open_existing(rootfd, path, err);
+                _cleanup_close_ int fd = open_protected(rootfd, path, "make read-only", err);
                 if (fd == -ENOENT)
                         continue;
                 if (fd < 0)
-                        return nook_error_wrap(err, "make read-only");
-                int ret = check_proc_path(fd, path, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "make read-only");
+                        return fd;
                 /* A recursive bind of the path onto itself, read-only before it is attached. */
                 int mnt = mount_bind(fd, NULL, true, NULL, &ro, fd, err);
                 if (mnt < 0)

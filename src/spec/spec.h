@@ -326,6 +326,9 @@ void spec_process_free(struct spec_process *process);
 int spec_parse_resources(const char *text, size_t len, struct spec_resources **out, struct json_object **json,
                          nook_err *err);
 
+/* Frees a resources object (not its JSON); NULL is fine. */
+void spec_free_resources(struct spec_resources *r);
+
 void spec_free(struct spec *spec);
 
 /* The namespace entry of a type, or NULL when the config does not ask for one. */

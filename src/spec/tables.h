@@ -11,7 +11,6 @@ extern const struct object_type seccomp_type;   /* linux.seccomp */
 /* linux.seccomp: allocates the struct and marks the actions absent before reading it. */
 int parse_seccomp(struct parser *p, json_object *v, void *dest, const void *arg);
 
-void spec_free_resources(struct spec_resources *r);
 void spec_free_seccomp(struct spec_seccomp *s);
 
 #endif

@@ -39,7 +39,7 @@ bool log_is_debug(void)
         return log_max >= LOG_LEVEL_DEBUG;
 }
 
-static void format_time(char *buf, size_t size)
+void log_timestamp(char *buf, size_t size)
 {
         struct timespec ts;
         struct tm tm;
@@ -72,7 +72,7 @@ static void append_quoted(FILE *out, const char *s)
 static void write_line(enum log_level level, const char *msg)
 {
         char when[64];
-        format_time(when, sizeof(when));
+        log_timestamp(when, sizeof(when));
         char *line = NULL;
         size_t len = 0;
         FILE *out = open_memstream(&line, &len);

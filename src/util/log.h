@@ -5,6 +5,7 @@
 #define NOOK_UTIL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -15,6 +16,9 @@ int log_open(const char *path, bool json, bool debug, nook_err *err);
 
 /* Writes one line at the given level (dropped when level is above the configured one). */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Now, UTC, RFC 3339 with nanoseconds ("2026-01-02T03:04:05.123456789Z"), as runc writes times. */
+void log_timestamp(char *buf, size_t size);
 
 #define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_warning(...) log_write(LOG_LEVEL_WARNING, __VA_ARGS__)

@@ -7,15 +7,7 @@ import time
 
 import pytest
 
-
-def wait_for(predicate, timeout=10.0):
-    """Polls a condition the kernel gives no event for (a process state)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
+from support import wait_for
 
 
 def test_run_returns_the_exit_code(bundle):
