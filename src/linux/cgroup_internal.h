@@ -39,6 +39,12 @@ int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char
 int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err, const char *fmt,
                   ...) __attribute__((format(printf, 5, 6)));
 
+/* cgroup_write in two steps, for many writes to one file (one rule a write):
+ * the open, then each write; errors as cgroup_write's. */
+int cgroup_open_file(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err);
+int cgroup_write_fd(int fd, const struct cgroup_hierarchy *h, const char *field, const char *file, const char *value,
+                    nook_err *err);
+
 /* Reads file of the container's directory of h whole. */
 int cgroup_read(const struct cgroup_hierarchy *h, const char *file, char **out, nook_err *err);
 

@@ -36,27 +36,40 @@ bool cgroup_has_file(const struct cgroup_hierarchy *h, const char *file)
         return access(path, F_OK) == 0;
 }
 
-int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char *file, const char *value,
-                 nook_err *err)
+int cgroup_open_file(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err)
 {
         char path[4200], controller[128];
         snprintf(path, sizeof(path), "%s/%s", h->path, file);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        int saved = errno;
         controller_name(h, file, controller, sizeof(controller));
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
+        if (saved == ENOENT)
                 return nook_error(err, ENOTSUP, "%s: the %s controller has no file `%s` (in `%s`)", field, controller,
                                   file, h->path);
-        if (fd < 0)
-                return nook_error_errno(err, "%s: open `%s` (%s controller, `%s`)", field, file, controller, h->path);
+        return nook_error(err, saved, "%s: open `%s` (%s controller, `%s`)", field, file, controller, h->path);
+}
+
+int cgroup_write_fd(int fd, const struct cgroup_hierarchy *h, const char *field, const char *file, const char *value,
+                    nook_err *err)
+{
         size_t len = strlen(value);
         ssize_t w = write(fd, value, len);
-        if (w < 0)
-                return nook_error_errno(err, "%s: write `%s` (%s controller, `%s`) = \"%s\"", field, file, controller,
-                                        h->path, value);
-        if ((size_t)w != len)
-                return nook_error(err, EIO, "%s: short write to `%s` (%s controller, `%s`)", field, file, controller,
-                                  h->path);
-        return 0;
+        if (w >= 0 && (size_t)w == len)
+                return 0;
+        int saved = w < 0 ? errno : EIO;
+        char controller[128];
+        controller_name(h, file, controller, sizeof(controller));
+        return nook_error(err, saved, "%s: %s `%s` (%s controller, `%s`) = \"%s\"", field,
+                          w < 0 ? "write" : "short write to", file, controller, h->path, value);
+}
+
+int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char *file, const char *value,
+                 nook_err *err)
+{
+        _cleanup_close_ int fd = cgroup_open_file(h, field, file, err);
+        return fd < 0 ? fd : cgroup_write_fd(fd, h, field, file, value, err);
 }
 
 int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err, const char *fmt,

@@ -321,6 +321,8 @@ int cgroup_v1_apply_devices(const struct cgroup_hierarchy *h, const struct spec_
                             nook_err *err)
 {
         (void)update;
+        /* Each file opened once: a container start writes a dozen rules. */
+        _cleanup_close_ int allow_fd = -1, deny_fd = -1;
         for (size_t i = 0; i < r->devices.len + cgroup_n_default_devices; i++) {
                 bool user = i < r->devices.len;
                 const struct spec_device_cgroup *d =
@@ -331,7 +333,11 @@ int cgroup_v1_apply_devices(const struct cgroup_hierarchy *h, const struct spec_
                         snprintf(field, sizeof(field), OCI_RESOURCES "devices[%zu]", i);
                 else
                         snprintf(field, sizeof(field), "default device rule \"%s\"", rule);
-                int ret = cgroup_write(h, field, d->allow ? "devices.allow" : "devices.deny", rule, err);
+                const char *file = d->allow ? "devices.allow" : "devices.deny";
+                int *fd = d->allow ? &allow_fd : &deny_fd;
+                if (*fd < 0)
+                        *fd = cgroup_open_file(h, field, file, err);
+                int ret = *fd < 0 ? *fd : cgroup_write_fd(*fd, h, field, file, rule, err);
                 if (ret < 0)
                         return ret;
         }
