@@ -202,9 +202,37 @@ void cgroup_join_close(struct cgroup_join *join)
         join->n = 0;
 }
 
-/* Adds the pids of dir/cgroup.procs and of every cgroup below it. */
-static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, nook_err *err)
+/* Calls visit for every cgroup below dir, deepest first (so that visit may remove it). */
+static int walk_below(const char *dir, int (*visit)(const char *path, void *arg, nook_err *err), void *arg,
+                      nook_err *err)
 {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : nook_error_errno(err, "open cgroup `%s`", dir);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                char path[4200];
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                int ret = walk_below(path, visit, arg, err);
+                if (ret == 0)
+                        ret = visit(path, arg, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+struct pid_list {
+        pid_t *pids;
+        size_t n, cap;
+};
+
+/* Adds the pids of dir/cgroup.procs. */
+static int collect_pids(const char *dir, void *arg, nook_err *err)
+{
+        struct pid_list *list = arg;
         char path[4200];
         snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
         _cleanup_free_ char *text = NULL;
@@ -226,27 +254,15 @@ static int collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, n
                 pid_t pid = (pid_t)atoi(tok);
                 if (pid <= 0)
                         continue;
-                if (*n == *cap) {
-                        size_t bigger_cap = *cap * 2 + 16;
-                        pid_t *bigger = realloc(*pids, bigger_cap * sizeof(pid_t));
+                if (list->n == list->cap) {
+                        size_t bigger_cap = list->cap * 2 + 16;
+                        pid_t *bigger = realloc(list->pids, bigger_cap * sizeof(pid_t));
                         if (bigger == NULL)
                                 return nook_error(err, ENOMEM, "cgroup pids");
-                        *pids = bigger;
-                        *cap = bigger_cap;
+                        list->pids = bigger;
+                        list->cap = bigger_cap;
                 }
-                (*pids)[(*n)++] = pid;
-        }
-        _cleanup_closedir_ DIR *d = opendir(dir);
-        if (d == NULL)
-                return errno == ENOENT ? 0 : nook_error_errno(err, "open cgroup `%s`", dir);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                int ret = collect_pids(path, pids, n, cap, err);
-                if (ret < 0)
-                        return ret;
+                list->pids[list->n++] = pid;
         }
         return 0;
 }
@@ -268,14 +284,17 @@ int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, nook_err *err)
         const struct cgroup_hierarchy *h = procs_hierarchy(cg);
         if (h == NULL)
                 return 0;
-        size_t cap = 0;
-        int ret = collect_pids(h->path, pids, n, &cap, err);
+        struct pid_list list = { 0 };
+        int ret = collect_pids(h->path, &list, err);
+        if (ret == 0)
+                ret = walk_below(h->path, collect_pids, &list, err);
         if (ret < 0) {
-                free(*pids);
-                *pids = NULL;
-                *n = 0;
+                free(list.pids);
+                return ret;
         }
-        return ret;
+        *pids = list.pids;
+        *n = list.n;
+        return 0;
 }
 
 int cgroup_kill(const struct cgroup *cg, nook_err *err)
@@ -400,26 +419,11 @@ static int remove_created(struct cgroup_hierarchy *h, bool wait_busy, nook_err *
         return 0;
 }
 
-/* Removes the cgroups the container made below its own, deepest first. */
-static int remove_children(const char *dir, nook_err *err)
+static int remove_below(const char *path, void *arg, nook_err *err)
 {
-        _cleanup_closedir_ DIR *d = opendir(dir);
-        if (d == NULL)
-                return errno == ENOENT ? 0 : nook_error_errno(err, "open cgroup `%s`", dir);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                        continue;
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                int ret = remove_children(path, err);
-                if (ret < 0)
-                        return ret;
-                ret = remove_cgroup_dir(path, true);
-                if (ret < 0)
-                        return nook_error(err, -ret, "remove cgroup `%s`", path);
-        }
-        return 0;
+        (void)arg;
+        int ret = remove_cgroup_dir(path, true);
+        return ret < 0 ? nook_error(err, -ret, "remove cgroup `%s`", path) : 0;
 }
 
 int cgroup_remove_if_empty(struct cgroup *cg)
@@ -441,7 +445,8 @@ int cgroup_destroy(struct cgroup *cg, nook_err *err)
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 struct cgroup_hierarchy *h = &cg->hierarchies[i];
                 nook_err one = NULL;
-                int r = h->created > 0 ? remove_children(h->path, &one) : 0;
+                /* First the cgroups the container made below its own. */
+                int r = h->created > 0 ? walk_below(h->path, remove_below, NULL, &one) : 0;
                 if (r == 0)
                         r = remove_created(h, true, &one);
                 if (r < 0 && result == 0) {
