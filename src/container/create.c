@@ -28,6 +28,7 @@
 #include "container/sync.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
+#include "linux/net.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
 #include "linux/syscalls.h"
@@ -394,26 +395,29 @@ static int child_failure(struct launch *l, int ret, nook_err *err)
 }
 
 /* A new network namespace for the init (netns_by_parent): nook enters it only to
- * take an fd of it, and is back in its own before anything else happens. */
-static int make_netns(nook_err *err)
+ * take an fd of it and a socket in it (to bring its `lo` up once GO is sent, while
+ * the init goes on), and is back in its own before anything else happens. */
+static int make_netns(int *control, nook_err *err)
 {
         _cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         if (own < 0)
                 return nook_error_errno(err, "open `/proc/self/ns/net`");
         if (unshare(CLONE_NEWNET) < 0)
                 return nook_error_errno(err, "unshare the network namespace");
-        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int saved = errno;
+        _cleanup_close_ int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        int ret = fd < 0 ? nook_error_errno(err, "open the new network namespace") : net_control_socket(err);
         /* (Its failure fails the create before any hook runs.) */
         if (setns(own, CLONE_NEWNET) < 0) {
-                saved = errno;
-                if (fd >= 0)
-                        close(fd);
+                int saved = errno;
+                if (ret >= 0)
+                        close(ret);
+                nook_error_free(err);
                 return nook_error(err, saved, "return to nook's own network namespace");
         }
-        if (fd < 0)
-                return nook_error(err, saved, "open the new network namespace");
-        return fd;
+        if (ret < 0)
+                return ret;
+        *control = ret;
+        return steal_fd(&fd);
 }
 
 /* Answers the init's protocol until it reports ready. */
@@ -422,10 +426,10 @@ static int handshake(struct launch *l, nook_err *err)
         struct sync_msg msg;
         const struct spec_process *process = l->spec->process;
         int ret = 0;
-        _cleanup_close_ int netns = -1;
+        _cleanup_close_ int netns = -1, netns_control = -1;
         /* Meanwhile the init makes its namespaces and mounts (cgroup_deferred). */
         if (l->netns_by_parent)
-                ret = netns = make_netns(err);
+                ret = netns = make_netns(&netns_control, err);
         if (ret >= 0 && l->cgroup_deferred && l->state.cgroup != NULL)
                 ret = launch_cgroup(l, err);
         if (ret >= 0 && process->oom_score_adj.set)
@@ -439,6 +443,9 @@ static int handshake(struct launch *l, nook_err *err)
                 ret = userns_write_maps(l->child, uids, gids, err);
         if (ret >= 0)
                 ret = netns >= 0 ? sync_send_fd(l->sync_fd, SYNC_GO, netns, err) : sync_send(l->sync_fd, SYNC_GO, 0, err);
+        /* While the init goes on; before nook reads its next message, so before any hook. */
+        if (ret >= 0 && netns_control >= 0)
+                ret = net_loopback_up(netns_control, err);
         if (ret < 0)
                 return child_failure(l, ret, err);
         if (l->second_fork) {
