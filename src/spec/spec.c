@@ -161,7 +161,36 @@ static const struct field scheduler_fields[] = {
         FIELD("deadline", parse_u64, struct spec_scheduler, deadline, NULL),
         FIELD("period", parse_u64, struct spec_scheduler, period, NULL),
 };
-static const struct object_type scheduler_type = OBJECT_TYPE(struct spec_scheduler, scheduler_fields, NULL);
+#define SCHED_DEADLINE_POLICY 6
+#define SCHED_DEADLINE_MIN_RUNTIME 1024 /* ns: the kernel keeps runtimes in units of 2^DL_SCALE */
+
+/* The kernel's own rules for SCHED_DEADLINE (sched_setattr(2)), checked before clone
+ * so that the error names the field: runtime <= deadline <= period (0: the deadline). */
+static int finish_scheduler(struct parser *p, void *dest)
+{
+        const struct spec_scheduler *s = dest;
+        if (s->policy != SCHED_DEADLINE_POLICY) {
+                if (s->runtime != 0 || s->deadline != 0 || s->period != 0)
+                        return parse_fail(p, "runtime, deadline and period are for SCHED_DEADLINE only");
+                return 0;
+        }
+        if (s->runtime < SCHED_DEADLINE_MIN_RUNTIME)
+                return parse_fail_field(p, "runtime", "must be at least %d (ns) with SCHED_DEADLINE, got %llu",
+                                        SCHED_DEADLINE_MIN_RUNTIME, (unsigned long long)s->runtime);
+        if (s->deadline == 0)
+                return parse_fail_field(p, "deadline", "required with SCHED_DEADLINE");
+        if (s->deadline >= 1ULL << 63 || s->period >= 1ULL << 63)
+                return parse_fail_field(p, s->period >= 1ULL << 63 ? "period" : "deadline", "out of range");
+        if (s->runtime > s->deadline)
+                return parse_fail_field(p, "deadline", "must not be less than the runtime (%llu < %llu)",
+                                        (unsigned long long)s->deadline, (unsigned long long)s->runtime);
+        if (s->period != 0 && s->period < s->deadline)
+                return parse_fail_field(p, "period", "must not be less than the deadline (%llu < %llu)",
+                                        (unsigned long long)s->period, (unsigned long long)s->deadline);
+        return 0;
+}
+static const struct object_type scheduler_type =
+        OBJECT_TYPE(struct spec_scheduler, scheduler_fields, finish_scheduler);
 
 static int parse_scheduler(struct parser *p, json_object *v, void *dest, const void *arg)
 {
@@ -581,6 +610,13 @@ static int validate_spec(struct parser *p, void *dest)
                 if (!has_namespace(s, ns))
                         return parse_fail(p, "linux.sysctl: \"%s\" needs its own %s namespace", key,
                                           spec_namespace_name(ns));
+                /* Two values for one name: which one wins would be an accident of order. */
+                bool hostname = strcmp(key, "kernel.hostname") == 0 && s->hostname != NULL && s->hostname[0] != '\0';
+                bool domainname = strcmp(key, "kernel.domainname") == 0 && s->domainname != NULL &&
+                                  s->domainname[0] != '\0';
+                if (hostname || domainname)
+                        return parse_fail(p, "linux.sysctl: \"%s\" conflicts with the \"%s\" field: give one of them",
+                                          key, hostname ? "hostname" : "domainname");
         }
         return 0;
 }
