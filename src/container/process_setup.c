@@ -118,9 +118,12 @@ static void environment_free(struct environment *env)
         free(env->home);
 }
 
-static int environment_with_home(const struct spec_process *process, struct environment *env, nook_err *err)
+static int environment_with_home(const struct spec_process *process, bool exact, struct environment *env,
+                                 nook_err *err)
 {
         *env = (struct environment){ .items = (const char **)process->env.items, .len = process->env.len };
+        if (exact)
+                return 0;
         for (size_t i = 0; i < process->env.len; i++)
                 if (strncmp(process->env.items[i], "HOME=", 5) == 0)
                         return 0;
@@ -145,7 +148,7 @@ int process_finish(const struct process_final *f, nook_err *err)
 {
         const struct spec_process *process = f->process;
         __attribute__((cleanup(environment_free))) struct environment env = { 0 };
-        int ret = environment_with_home(process, &env, err);
+        int ret = environment_with_home(process, f->exact_env, &env, err);
         if (ret < 0)
                 return ret;
         /* (With ctty_fd, the stdio the program gets is that terminal, not ours.) */

@@ -20,6 +20,7 @@ int process_setup_attributes(const struct spec_linux *linux_, const struct spec_
 struct process_final {
         const struct spec_process *process;
         const char *path;           /* the program; NULL: args[0], looked up on PATH */
+        bool exact_env;             /* process.env as given (a hook's): no HOME added */
         const struct stub_exe *exe; /* NULL: leave the exe link alone */
         bool fork_child;            /* exec: fork into the pid namespace after the swap */
         int ctty_fd;                /* a pty slave to become the controlling terminal and stdio, or -1 */

@@ -269,6 +269,7 @@ static int child_run(struct spawn *s, nook_err *err)
         struct process_final final = {
                 .process = process,
                 .path = req->path,
+                .exact_env = req->exact_env,
                 .exe = s->protect_exe ? &exe : NULL,
                 .fork_child = true,
                 .ctty_fd = slave,
@@ -453,6 +454,7 @@ static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid
                 .spec = c->spec,
                 .process = &process,
                 .path = hook->path,
+                .exact_env = true,
                 .stdin_fd = stdin_fd,
                 .stdout_fd = STDERR_FILENO,
         };
