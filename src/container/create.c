@@ -151,6 +151,10 @@ static int check_sysctl_namespaces(const struct launch *l, nook_err *err)
 static int check_host(const struct launch *l, nook_err *err)
 {
         const struct spec_linux *linux_ = l->spec->linux;
+        if (linux_ != NULL && linux_->net_devices.len > 0)
+                return nook_error(err, ENOTSUP, "linux.netDevices: not implemented yet");
+        if (linux_ != NULL && linux_->intel_rdt != NULL)
+                return nook_error(err, ENOTSUP, "linux.intelRdt: not implemented yet");
         int ret = lsm_check(l->spec->process, linux_ != NULL ? linux_->mount_label : NULL, err);
         if (ret == 0 && l->in_userns && linux_ != NULL)
                 ret = devices_check_host(linux_->devices.items, linux_->devices.len, err);

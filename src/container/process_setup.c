@@ -38,6 +38,11 @@ int process_setup_attributes(const struct spec_linux *linux_, const struct spec_
                 if (ret < 0)
                         return nook_error_wrap(err, "process.scheduler");
         }
+        if (linux_ != NULL && linux_->memory_policy != NULL) {
+                int ret = process_set_memory_policy(linux_->memory_policy, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.memoryPolicy");
+        }
         if (process->has_io_priority) {
                 int ret = process_set_io_priority(&process->io_priority, err);
                 if (ret < 0)

@@ -13,7 +13,7 @@
 #include "spec/spec.h"
 #include "util/error.h"
 
-/* Personality (linux may be NULL), scheduler, I/O priority, umask and the
+/* Personality and memory policy (linux may be NULL), scheduler, I/O priority, umask and the
  * working directory, resolved inside the current root. */
 int process_setup_attributes(const struct spec_linux *linux_, const struct spec_process *process, nook_err *err);
 

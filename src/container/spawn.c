@@ -252,6 +252,10 @@ static int child_run(struct spawn *s, nook_err *err)
         ret = sync_expect(s->child_sync_fd, SYNC_GO, &msg, err);
         if (ret < 0)
                 return ret;
+        /* execCPUAffinity.final: GO says we are in every cgroup of the container (cpuset too). */
+        if (process->exec_cpu_affinity_final.bits != NULL &&
+            process_set_affinity(0, &process->exec_cpu_affinity_final, err) < 0)
+                return nook_error_wrap(err, "process.execCPUAffinity.final");
         if (s->ns_flags != 0 && setns(s->init_pidfd, s->ns_flags) < 0)
                 return nook_error_errno(err, "join the namespaces of the container (pid %d)", req->state->pid);
         if (s->root_fd >= 0 && (fchdir(s->root_fd) < 0 || chroot(".") < 0))
@@ -303,13 +307,23 @@ static int start_intermediate(struct spawn *s, nook_err *err)
                 if (ret < 0)
                         return ret;
         }
-        long pid = launch_clone(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
-        if (pid < 0) {
+        /* execCPUAffinity.initial: the intermediate is born with it, before it is in any
+         * cgroup of the container; nook takes its own back at once. */
+        const struct spec_id_set *initial = &s->req->process->exec_cpu_affinity_initial;
+        unsigned long *own_cpus = NULL;
+        if (initial->bits != NULL && process_push_affinity(initial, &own_cpus, err) < 0) {
                 cgroup_join_close(&s->cgroup_join);
-                return nook_error_errno(err, "clone3 the exec process");
+                return nook_error_wrap(err, "process.execCPUAffinity.initial");
         }
+        long pid = launch_clone(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
         if (pid == 0)
                 child_main(s);
+        int clone_errno = errno;
+        process_pop_affinity(own_cpus);
+        if (pid < 0) {
+                cgroup_join_close(&s->cgroup_join);
+                return nook_error(err, clone_errno, "clone3 the exec process");
+        }
         cgroup_join_close(&s->cgroup_join);
         s->intermediate = (pid_t)pid;
         close(s->child_sync_fd);
@@ -449,6 +463,8 @@ static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid
                 process.args.len = 1;
         }
         process.env = hook->env;
+        /* (The program's, not a hook's.) */
+        process.exec_cpu_affinity_initial = process.exec_cpu_affinity_final = (struct spec_id_set){ 0 };
         struct spawn_request req = {
                 .state = c->state,
                 .spec = c->spec,

@@ -11,6 +11,7 @@
 
 #include "spec/spec.h"
 #include "util/cleanup.h"
+#include "util/id_list.h"
 #include "util/log.h"
 
 static size_t push_key(struct parser *p, const char *key)
@@ -277,6 +278,55 @@ int parse_string_map(struct parser *p, json_object *v, void *dest, const void *a
                 map->items[map->len].key = key;
                 map->items[map->len].value = json_object_get_string(value);
                 map->len++;
+        }
+        return 0;
+}
+
+int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_id_set *set = dest;
+        const char *text;
+        if (parse_string(p, v, &text, NULL) < 0)
+                return nook_error_ret(*p->err);
+        free(set->bits);
+        set->bits = NULL;
+        nook_err err = NULL;
+        if (id_list_parse(text, &set->bits, &set->nbits, &err) < 0) {
+                int ret = parse_fail(p, "%s", err->msg);
+                nook_error_free(&err);
+                return ret;
+        }
+        return 0;
+}
+
+int parse_object_map(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        const struct array_type *type = arg;
+        struct generic_array *array = dest;
+        if (expect(p, v, json_type_object, "an object") < 0)
+                return nook_error_ret(*p->err);
+        size_t n = (size_t)json_object_object_length(v);
+        free(array->items);
+        array->items = NULL;
+        array->len = 0;
+        if (n == 0)
+                return 0;
+        char *items = calloc(n, type->elem_size);
+        if (items == NULL)
+                return parse_fail(p, "out of memory");
+        array->items = items;
+        json_object_object_foreach(v, key, value)
+        {
+                char *item = items + array->len * type->elem_size;
+                *(const char **)item = key;
+                array->len++;
+                size_t old = push_key(p, key);
+                int ret = value == NULL ? parse_fail(p, "expected an object, got null")
+                                        : type->parse(p, value, item, type->arg);
+                pop(p, old);
+                if (ret < 0)
+                        return ret;
         }
         return 0;
 }

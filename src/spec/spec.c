@@ -221,8 +221,8 @@ static int parse_io_priority(struct parser *p, json_object *v, void *dest, const
 }
 
 static const struct field cpu_affinity_fields[] = {
-        FIELD("initial", parse_string, struct spec_process, exec_cpu_affinity_initial, NULL),
-        FIELD("final", parse_string, struct spec_process, exec_cpu_affinity_final, NULL),
+        FIELD("initial", parse_id_set, struct spec_process, exec_cpu_affinity_initial, NULL),
+        FIELD("final", parse_id_set, struct spec_process, exec_cpu_affinity_final, NULL),
 };
 static const struct object_type cpu_affinity_type = OBJECT_TYPE(struct spec_process, cpu_affinity_fields, NULL);
 
@@ -332,7 +332,7 @@ static const struct field hooks_fields[] = {
         HOOK_FIELD("poststart", HOOK_POSTSTART),
         HOOK_FIELD("poststop", HOOK_POSTSTOP),
 };
-static const struct object_type hooks_object_type = OBJECT_TYPE(struct spec, hooks_fields, NULL);
+const struct object_type hooks_object_type = OBJECT_TYPE(struct spec, hooks_fields, NULL);
 
 /* ---- linux ---- */
 
@@ -340,7 +340,7 @@ static const struct name_value namespace_names[] = {
         { "mount", NS_MOUNT }, { "pid", NS_PID },       { "network", NS_NETWORK }, { "ipc", NS_IPC },
         { "uts", NS_UTS },     { "user", NS_USER },     { "cgroup", NS_CGROUP },   { "time", NS_TIME },
 };
-static const struct enum_type namespace_enum = ENUM_TYPE(namespace_names, "namespace");
+const struct enum_type namespace_enum = ENUM_TYPE(namespace_names, "namespace");
 
 static const struct field namespace_fields[] = {
         FIELD("type", parse_enum, struct spec_namespace, type, &namespace_enum),
@@ -455,6 +455,9 @@ static const struct field linux_fields[] = {
         FIELD("seccomp", parse_seccomp, struct spec_linux, seccomp, &seccomp_type),
         { "personality", parse_personality, 0, NULL },
         FIELD("mountLabel", parse_string, struct spec_linux, mount_label, NULL),
+        FIELD("memoryPolicy", parse_memory_policy, struct spec_linux, memory_policy, NULL),
+        FIELD("netDevices", parse_object_map, struct spec_linux, net_devices, &net_devices_type),
+        FIELD("intelRdt", parse_object_ptr, struct spec_linux, intel_rdt, &intel_rdt_type),
 };
 
 static const char *const propagation_names[] = { "private", "rprivate", "slave", "rslave",
@@ -618,7 +621,7 @@ static int validate_spec(struct parser *p, void *dest)
                         return parse_fail(p, "linux.sysctl: \"%s\" conflicts with the \"%s\" field: give one of them",
                                           key, hostname ? "hostname" : "domainname");
         }
-        return 0;
+        return validate_host_resources(p, s);
 }
 
 /* ---- entry points ---- */
@@ -684,7 +687,7 @@ int spec_parse_process(const char *text, size_t len, struct spec_process **out, 
 {
         int ret = parse_fragment(text, len, &process_type, (void **)out, json, err);
         if (ret == 0 && (*out)->args.len == 0) {
-                free(*out);
+                spec_process_free(*out);
                 json_object_put(*json);
                 return nook_error(err, 0, "args: required and must not be empty");
         }
@@ -705,6 +708,8 @@ void spec_process_free(struct spec_process *process)
         free(process->args.items);
         free(process->env.items);
         free(process->rlimits.items);
+        free(process->exec_cpu_affinity_initial.bits);
+        free(process->exec_cpu_affinity_final.bits);
         free(process);
 }
 
@@ -738,6 +743,7 @@ void spec_free(struct spec *spec)
                 free(l->readonly_paths.items);
                 free(l->sysctl.items);
                 spec_free_seccomp(l->seccomp);
+                spec_free_host_resources(l);
                 free(l);
         }
         json_object_put(spec->json);
