@@ -29,6 +29,7 @@
 #include "linux/devices.h"
 #include "linux/lsm.h"
 #include "linux/net.h"
+#include "linux/netdev.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
 #include "linux/syscalls.h"
@@ -151,8 +152,14 @@ static int check_sysctl_namespaces(const struct launch *l, nook_err *err)
 static int check_host(const struct launch *l, nook_err *err)
 {
         const struct spec_linux *linux_ = l->spec->linux;
-        if (linux_ != NULL && linux_->net_devices.len > 0)
-                return nook_error(err, ENOTSUP, "linux.netDevices: not implemented yet");
+        for (size_t i = 0; linux_ != NULL && i < linux_->net_devices.len; i++) {
+                /* Moving an interface of the host's needs CAP_NET_ADMIN there (runc refuses it too). */
+                if (l->opts->rootless)
+                        return nook_error(err, EPERM, "linux.netDevices: not for rootless containers");
+                int ret = netdev_check(linux_->net_devices.items[i].host_name, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.netDevices");
+        }
         if (linux_ != NULL && linux_->intel_rdt != NULL)
                 return nook_error(err, ENOTSUP, "linux.intelRdt: not implemented yet");
         int ret = lsm_check(l->spec->process, linux_ != NULL ? linux_->mount_label : NULL, err);
@@ -424,6 +431,31 @@ static int make_netns(int *control, nook_err *err)
         return steal_fd(&fd);
 }
 
+/* linux.netDevices, into the init's network namespace once it exists (netns: the one
+ * nook made, or -1) and before any hook. */
+static int move_net_devices(const struct launch *l, int netns, nook_err *err)
+{
+        const struct spec_linux *linux_ = l->spec->linux;
+        if (linux_ == NULL || linux_->net_devices.len == 0)
+                return 0;
+        _cleanup_close_ int own = -1;
+        if (netns < 0) {
+                /* Our child, not yet reaped: the pid is still the init's. */
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/ns/net", l->pid);
+                netns = own = open(path, O_RDONLY | O_CLOEXEC);
+                if (own < 0)
+                        return nook_error_errno(err, "linux.netDevices: open `%s`", path);
+        }
+        for (size_t i = 0; i < linux_->net_devices.len; i++) {
+                const struct spec_net_device *d = &linux_->net_devices.items[i];
+                int ret = netdev_move(d->host_name, spec_net_device_name(d), netns, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.netDevices");
+        }
+        return 0;
+}
+
 /* Answers the init's protocol until it reports ready. */
 static int handshake(struct launch *l, nook_err *err)
 {
@@ -479,6 +511,7 @@ static int handshake(struct launch *l, nook_err *err)
                 }
         }
         l->state.pid = l->pid;
+        ret = move_net_devices(l, netns, err);
         while (ret == 0) {
                 int fd = -1;
                 ret = sync_recv(l->sync_fd, &msg, &fd, err);
