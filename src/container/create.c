@@ -31,6 +31,7 @@
 #include "linux/net.h"
 #include "linux/netdev.h"
 #include "linux/process.h"
+#include "linux/resctrl.h"
 #include "linux/seccomp.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -160,8 +161,11 @@ static int check_host(const struct launch *l, nook_err *err)
                 if (ret < 0)
                         return nook_error_wrap(err, "linux.netDevices");
         }
-        if (linux_ != NULL && linux_->intel_rdt != NULL)
-                return nook_error(err, ENOTSUP, "linux.intelRdt: not implemented yet");
+        if (linux_ != NULL && linux_->intel_rdt != NULL) {
+                int ret = resctrl_check(linux_->intel_rdt, l->opts->id, err);
+                if (ret < 0)
+                        return ret;
+        }
         int ret = lsm_check(l->spec->process, linux_ != NULL ? linux_->mount_label : NULL, err);
         if (ret == 0 && l->in_userns && linux_ != NULL)
                 ret = devices_check_host(linux_->devices.items, linux_->devices.len, err);
@@ -512,6 +516,8 @@ static int handshake(struct launch *l, nook_err *err)
         }
         l->state.pid = l->pid;
         ret = move_net_devices(l, netns, err);
+        if (ret == 0 && l->spec->linux != NULL && l->spec->linux->intel_rdt != NULL)
+                ret = resctrl_join_new(l->spec->linux->intel_rdt, l->state.id, l->pid, err);
         while (ret == 0) {
                 int fd = -1;
                 ret = sync_recv(l->sync_fd, &msg, &fd, err);
@@ -607,6 +613,13 @@ void launch_abort(struct launch *l)
                 waitpid(l->pid, NULL, 0);
         nook_err err = NULL;
         if (l->state.cgroup != NULL && cgroup_destroy(l->state.cgroup, &err) < 0) {
+                log_warning("clean up: %s", err->msg);
+                nook_error_free(&err);
+        }
+        /* (Past the checks, which the state dir says: the groups resctrl_check found free.) */
+        const struct spec_linux *linux_ = l->spec != NULL ? l->spec->linux : NULL;
+        if (l->state.dir != NULL && linux_ != NULL && linux_->intel_rdt != NULL &&
+            resctrl_remove(linux_->intel_rdt, l->state.id, &err) < 0) {
                 log_warning("clean up: %s", err->msg);
                 nook_error_free(&err);
         }

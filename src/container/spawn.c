@@ -23,6 +23,7 @@
 #include "container/process_setup.h"
 #include "container/sync.h"
 #include "linux/process.h"
+#include "linux/resctrl.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
 #include "util/cleanup.h"
@@ -334,6 +335,9 @@ static int start_intermediate(struct spawn *s, nook_err *err)
         const struct spec_process *process = s->req->process;
         if (ret == 0 && process->oom_score_adj.set)
                 ret = process_set_oom_score_adj(s->intermediate, (int)process->oom_score_adj.value, err);
+        const struct spec_linux *linux_ = s->req->spec->linux;
+        if (ret == 0 && linux_ != NULL && linux_->intel_rdt != NULL)
+                ret = resctrl_join(linux_->intel_rdt, s->req->state->id, s->intermediate, err);
         if (ret == 0)
                 ret = sync_send(s->sync_fd, SYNC_GO, 0, err);
         return ret;

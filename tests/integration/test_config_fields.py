@@ -105,3 +105,16 @@ def test_exec_cpu_affinity_initial_alone_is_kept_once_in_the_cgroup(bundle, tmp_
 def test_exec_cpu_affinity_with_a_bad_list_names_the_field(bundle):
     bundle.config["process"]["execCPUAffinity"] = {"final": "1-0"}
     refused(bundle, "process.execCPUAffinity.final: \"1-0\": invalid range 1-0")
+
+
+def resctrl_mounted():
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split(" - ")[1].split()[0] == "resctrl" for line in f)
+
+
+@pytest.mark.parametrize("rdt", [{"closID": "gold"}, {"l3CacheSchema": "L3:0=ff"}, {"enableMonitoring": True}])
+def test_intel_rdt_is_refused_where_no_resctrl_is_mounted(bundle, rdt):
+    if resctrl_mounted():
+        pytest.skip("this host has a resctrl mount")
+    bundle.config["linux"]["intelRdt"] = rdt
+    refused(bundle, "linux.intelRdt: no resctrl filesystem is mounted in nook's mount namespace")
