@@ -95,7 +95,7 @@ int process_set_memory_policy(const struct spec_memory_policy *policy, nook_err 
         /* maxnode counts one bit more than the mask holds: the kernel drops the last one. */
         unsigned long maxnode = policy->nodes.bits != NULL ? (unsigned long)policy->nodes.nbits + 1 : 0;
         if (syscall(SYS_set_mempolicy, policy->mode | (int)policy->flags, policy->nodes.bits, maxnode) < 0)
-                return nook_error_errno(err, "set_mempolicy mode %d flags %#x", policy->mode, policy->flags);
+                return nook_error_errno(err, "set_mempolicy mode %d flags %#x", policy->mode, (unsigned)policy->flags);
         return 0;
 }
 

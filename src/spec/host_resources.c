@@ -47,23 +47,10 @@ static const struct name_value memory_policy_flags[] = {
 };
 const struct enum_type memory_policy_flag_enum = ENUM_TYPE(memory_policy_flags, "memory policy flag");
 
-static int parse_memory_policy_flags(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        SPEC_ARRAY(int) flags = { 0 };
-        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(parse_enum, int, &memory_policy_flag_enum));
-        unsigned mask = 0;
-        for (size_t i = 0; ret == 0 && i < flags.len; i++)
-                mask |= (unsigned)flags.items[i];
-        free(flags.items);
-        *(unsigned *)dest = mask;
-        return ret;
-}
-
 static const struct field memory_policy_fields[] = {
         FIELD("mode", parse_enum, struct spec_memory_policy, mode, &memory_policy_mode_enum),
         FIELD("nodes", parse_id_set, struct spec_memory_policy, nodes, NULL),
-        FIELD("flags", parse_memory_policy_flags, struct spec_memory_policy, flags, NULL),
+        FIELD("flags", parse_flags, struct spec_memory_policy, flags, &memory_policy_flag_enum),
 };
 
 /* set_mempolicy(2)'s rules, and runc's on the number of nodes. */

@@ -77,6 +77,8 @@ int parse_strings(struct parser *p, json_object *v, void *dest, const void *arg)
 int parse_string_map(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct enum_type; dest: int */
 int parse_enum(struct parser *p, json_object *v, void *dest, const void *arg);
+/* An array of flag names: arg: struct enum_type of their bits; dest: uint64_t, their OR. */
+int parse_flags(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct object_type; dest: the struct itself */
 int parse_object(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct object_type; dest: a pointer to the struct, allocated here */

@@ -138,25 +138,12 @@ static const struct name_value scheduler_flag_names[] = {
 };
 static const struct enum_type scheduler_flag_type = ENUM_TYPE(scheduler_flag_names, "scheduler flag");
 
-static int parse_scheduler_flags(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        SPEC_ARRAY(int) flags = { 0 };
-        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(parse_enum, int, &scheduler_flag_type));
-        uint64_t mask = 0;
-        for (size_t i = 0; ret == 0 && i < flags.len; i++)
-                mask |= (uint64_t)flags.items[i];
-        free(flags.items);
-        *(uint64_t *)dest = mask;
-        return ret;
-}
-
 static const struct field scheduler_fields[] = {
         FIELD("policy", parse_enum, struct spec_scheduler, policy,
               &(struct enum_type)ENUM_TYPE(scheduler_policies, "scheduler policy")),
         FIELD("nice", parse_i32, struct spec_scheduler, nice, NULL),
         FIELD("priority", parse_i32, struct spec_scheduler, priority, NULL),
-        FIELD("flags", parse_scheduler_flags, struct spec_scheduler, flags, NULL),
+        FIELD("flags", parse_flags, struct spec_scheduler, flags, &scheduler_flag_type),
         FIELD("runtime", parse_u64, struct spec_scheduler, runtime, NULL),
         FIELD("deadline", parse_u64, struct spec_scheduler, deadline, NULL),
         FIELD("period", parse_u64, struct spec_scheduler, period, NULL),

@@ -288,7 +288,7 @@ struct spec_time_offset {
 
 struct spec_memory_policy {
         int mode;       /* MPOL_* */
-        unsigned flags; /* MPOL_F_* */
+        uint64_t flags; /* MPOL_F_* */
         struct spec_id_set nodes;
 };
 

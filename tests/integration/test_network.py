@@ -13,7 +13,7 @@ import pytest
 from conftest import Nook
 from rootless_support import rbundle, rootless_area, rootless_config, rootless_nook, rootless_user  # noqa: F401
 from support import sh_lines, wait_for
-from test_namespaces import add_namespace, userns_bundle  # noqa: F401 (a fixture)
+from test_namespaces import add_namespace, netns, userns_bundle  # noqa: F401 (fixtures)
 
 IFF_UP = 0x1
 
@@ -27,15 +27,6 @@ def assert_loopback_works(bundle):
     bundle.args = ["nook-test-helper", "loopback"]
     p = bundle.run()
     assert (p.returncode, p.stdout) == (0, "ok\n"), p.stderr
-
-
-@pytest.fixture
-def netns():
-    """A network namespace of the test's own (`ip netns`), its `lo` down."""
-    name = "nt-" + uuid.uuid4().hex[:10]
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    yield name
-    subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 def test_loopback_is_up_in_a_new_network_namespace(bundle):

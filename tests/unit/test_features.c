@@ -167,7 +167,7 @@ static void hooks_are_the_parsers(void **state)
         }
 }
 
-/* A profile whose one rule has this action compiles. */
+/* A profile whose one rule has this action parses and compiles. */
 static bool rule_action_compiles(const char *action)
 {
         char *json = NULL;
@@ -195,15 +195,8 @@ static void seccomp_actions_and_operators_are_the_parsers_and_the_specs(void **s
                                                "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY" };
         static const char *const operators[] = { "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",       "SCMP_CMP_EQ",
                                                  "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ" };
-        for (size_t i = 0; i < count("linux.seccomp.actions"); i++) {
-                char fragment[256];
-                snprintf(fragment, sizeof(fragment),
-                         "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent\","
-                         "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"%s\"}]}",
-                         item("linux.seccomp.actions", i));
-                assert_true(config_parses("", fragment));
+        for (size_t i = 0; i < count("linux.seccomp.actions"); i++)
                 assert_true(rule_action_compiles(item("linux.seccomp.actions", i)));
-        }
         for (size_t i = 0; i < count("linux.seccomp.operators"); i++) {
                 char fragment[256];
                 snprintf(fragment, sizeof(fragment),

@@ -20,6 +20,7 @@
 #include "linux/resctrl.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "scratch.h"
 
 struct tree {
         char path[64];
@@ -61,7 +62,7 @@ static int setup(void **state)
                 return -1;
         *state = t;
         strcpy(t->path, "/tmp/nook-unit-resctrl-XXXXXX");
-        if (mkdtemp(t->path) == NULL || (t->fd = open(t->path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if (scratch_make(t->path, &t->fd) < 0)
                 return -1;
         /* The root group and what this "hardware" has: L3 allocation, bandwidth, monitoring. */
         make(t, "info");
@@ -77,10 +78,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct tree *t = *state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", t->path);
-        close(t->fd);
-        int ret = system(cmd);
+        int ret = scratch_remove(t->path, t->fd);
         free(t);
         return ret;
 }

@@ -17,6 +17,7 @@
 
 #include "util/error.h"
 #include "util/user.h"
+#include "scratch.h"
 
 struct root {
         char path[64];
@@ -32,21 +33,17 @@ static int setup(void **state)
                 return -1;
         *state = r;
         strcpy(r->path, "/tmp/nook-unit-user-XXXXXX");
-        if (mkdtemp(r->path) == NULL)
+        if (scratch_make(r->path, &r->fd) < 0)
                 return -1;
         snprintf(r->etc, sizeof(r->etc), "%s/etc", r->path);
         snprintf(r->passwd, sizeof(r->passwd), "%s/passwd", r->etc);
-        r->fd = open(r->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        return mkdir(r->etc, 0755) < 0 || r->fd < 0 ? -1 : 0;
+        return mkdir(r->etc, 0755);
 }
 
 static int teardown(void **state)
 {
         struct root *r = *state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", r->path);
-        close(r->fd);
-        int ret = system(cmd);
+        int ret = scratch_remove(r->path, r->fd);
         free(r);
         return ret;
 }
