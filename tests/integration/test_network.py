@@ -40,6 +40,11 @@ def test_loopback_is_up_with_a_user_namespace(userns_bundle):  # noqa: F811
     assert_loopback_works(userns_bundle)
 
 
+def test_loopback_is_up_rootless(rbundle):  # noqa: F811
+    # The init, root of the container's user namespace that owns its network namespace.
+    assert_loopback_works(rbundle)
+
+
 def test_loopback_is_up_when_a_namespace_is_joined_by_path(bundle):
     # Joining any namespace by path makes the init unshare the new ones after setns.
     namespaces = [ns for ns in bundle.config["linux"]["namespaces"] if ns["type"] != "ipc"]
