@@ -50,6 +50,10 @@ void rootfs_context_release(struct rootfs_context *ctx);
 /* True when the config mounts its own /dev (a tmpfs nook fills), false when it binds one. */
 bool rootfs_needs_dev(const struct spec *spec);
 
+/* Detaches every mount of this namespace but the rootfs (and what is below it)
+ * and those it sits on, then moves the rootfs over "/" and enters it (--no-pivot). */
+int rootfs_move_to_root(int rootfd, nook_err *err);
+
 /* Makes the rootfs "/" (pivot_root, or MS_MOVE + chroot with no_pivot) and chdir("/"). */
 int rootfs_pivot(int rootfd, bool no_pivot, nook_err *err);
 
