@@ -7,18 +7,22 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <termios.h>
 
 #include "util/error.h"
 
 /* Opens a new pty in the devpts at <rootfd>/dev/pts (checked to be devpts);
- * returns master and slave fds. */
-int terminal_open_pty(int rootfd, int *master, int *slave, nook_err *err);
+ * returns master and slave fds. The pty belongs to owner (the container's
+ * user), its group stays devpts's gid= (the tty group), as runc leaves it. */
+int terminal_open_pty(int rootfd, uid_t owner, int *master, int *slave, nook_err *err);
 
 /* Sets the size of the pty (consoleSize). */
 int terminal_set_size(int fd, unsigned rows, unsigned cols, nook_err *err);
 
-/* Binds the slave on <rootfd>/dev/console (created if missing). */
+/* Binds the slave on <rootfd>/dev/console, a file nook creates there itself and
+ * mounts on by fd (CVE-2025-52565): one that exists already is used only if it
+ * is a regular file or a character device, opened without following a symlink. */
 int terminal_bind_console(int rootfd, int slave, nook_err *err);
 
 /* Makes the slave the controlling terminal (of the caller, a session leader) and stdin/stdout/stderr. */
