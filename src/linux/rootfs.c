@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linux/introspect_mounts.h"
 #include "linux/mount.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
@@ -70,83 +70,12 @@ int rootfs_prepare(const char *rootfs, const char *propagation, int *rootfd, noo
         return 0;
 }
 
-/* One line of /proc/self/mountinfo: what detach_host_mounts needs. */
-struct mount_entry {
-        int id, parent;
-        char *point; /* unescaped */
-        bool kernel_fs; /* procfs or sysfs */
-};
-
-/* mountinfo writes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-        char *out = s;
-        for (char *p = s; *p != '\0'; p++) {
-                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-                    p[3] <= '7') {
-                        *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-                        p += 3;
-                } else {
-                        *out++ = *p;
-                }
-        }
-        *out = '\0';
-}
-
-static void free_entries(struct mount_entry *e, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(e[i].point);
-        free(e);
-}
-
-static int read_mount_entries(struct mount_entry **out, size_t *count, nook_err *err)
-{
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-        if (f == NULL)
-                return nook_error_errno(err, "open `/proc/self/mountinfo`");
-        struct mount_entry *e = NULL;
-        size_t n = 0;
-        _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        while (getline(&line, &cap, f) > 0) {
-                int id, parent;
-                char point[PATH_MAX * 4], *dash = strstr(line, " - "), fstype[64];
-                if (dash == NULL || sscanf(line, "%d %d %*s %*s %16383s", &id, &parent, point) != 3 ||
-                    sscanf(dash + 3, "%63s", fstype) != 1)
-                        continue;
-                struct mount_entry *bigger = realloc(e, (n + 1) * sizeof(*e));
-                char *copy = strdup(point);
-                if (bigger == NULL || copy == NULL) {
-                        free(copy);
-                        free_entries(bigger != NULL ? bigger : e, n);
-                        return nook_error(err, ENOMEM, "read the mount table");
-                }
-                e = bigger;
-                unescape_octal(copy);
-                e[n++] = (struct mount_entry){ .id = id, .parent = parent, .point = copy,
-                                               .kernel_fs = strcmp(fstype, "proc") == 0 ||
-                                                            strcmp(fstype, "sysfs") == 0 };
-        }
-        *out = e;
-        *count = n;
-        return 0;
-}
-
-static const struct mount_entry *find_entry(const struct mount_entry *e, size_t n, int id)
-{
-        for (size_t i = 0; i < n; i++)
-                if (e[i].id == id)
-                        return &e[i];
-        return NULL;
-}
-
 /* Whether id is one of the mounts the rootfs mount sits on (not the rootfs itself). */
-static bool holds_rootfs(const struct mount_entry *e, size_t n, int rootfs_id, int id)
+static bool holds_rootfs(const struct mount_table *t, int rootfs_id, int id)
 {
-        const struct mount_entry *m = find_entry(e, n, rootfs_id);
-        for (int hops = 0; m != NULL && hops < 4096; hops++) {
-                m = find_entry(e, n, m->parent);
+        const struct mount_entry *m = mount_table_by_id(t, rootfs_id);
+        for (size_t hops = 0; m != NULL && hops < t->n; hops++) {
+                m = mount_table_by_id(t, m->parent);
                 if (m != NULL && m->id == id)
                         return true;
         }
@@ -168,25 +97,25 @@ static int detach_host_mounts(int rootfd, nook_err *err)
         if (statx(rootfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
                 return nook_error_errno(err, "find the rootfs mount");
         int rootfs_id = (int)stx.stx_mnt_id;
-        struct mount_entry *e = NULL;
-        size_t n = 0;
-        int ret = read_mount_entries(&e, &n, err);
+        struct mount_table t = { 0 };
+        int ret = mount_table_read(AT_FDCWD, "/proc/self/mountinfo", &t, err);
         if (ret < 0)
                 return ret;
-        for (size_t i = 0; i < n && ret == 0; i++) {
-                if (e[i].id == rootfs_id || holds_rootfs(e, n, rootfs_id, e[i].id) ||
-                    !holds_rootfs(e, n, rootfs_id, e[i].parent))
+        for (size_t i = 0; i < t.n && ret == 0; i++) {
+                const struct mount_entry *m = &t.entries[i];
+                if (m->id == rootfs_id || holds_rootfs(&t, rootfs_id, m->id) || !holds_rootfs(&t, rootfs_id, m->parent))
                         continue;
-                if (mount(NULL, e[i].point, NULL, MS_SLAVE | MS_REC, NULL) < 0)
-                        ret = errno == ENOENT ? 0 : nook_error_errno(err, "make `%s` a slave", e[i].point);
-                else if (umount2(e[i].point, MNT_DETACH) == 0)
+                bool kernel_fs = strcmp(m->fstype, "proc") == 0 || strcmp(m->fstype, "sysfs") == 0;
+                if (mount(NULL, m->mountpoint, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                        ret = errno == ENOENT ? 0 : nook_error_errno(err, "make `%s` a slave", m->mountpoint);
+                else if (umount2(m->mountpoint, MNT_DETACH) == 0)
                         continue;
                 else if (errno != EINVAL && errno != EPERM)
-                        ret = nook_error_errno(err, "unmount `%s`", e[i].point);
-                else if (e[i].kernel_fs && mount("tmpfs", e[i].point, "tmpfs", MS_RDONLY, "size=0") < 0)
-                        ret = nook_error_errno(err, "cover `%s`", e[i].point);
+                        ret = nook_error_errno(err, "unmount `%s`", m->mountpoint);
+                else if (kernel_fs && mount("tmpfs", m->mountpoint, "tmpfs", MS_RDONLY, "size=0") < 0)
+                        ret = nook_error_errno(err, "cover `%s`", m->mountpoint);
         }
-        free_entries(e, n);
+        mount_table_free(&t);
         return ret;
 }
 
