@@ -23,7 +23,7 @@ struct rootfs_context {
         bool in_userns;             /* mknod is refused: devices are bind-mounted */
         const struct cgroup *cgroup; /* for the "cgroup" type; NULL when the container has none */
         bool has_cgroupns;
-        bool needs_console;         /* process.terminal: /dev/console is made before /dev goes read-only */
+        bool needs_console;         /* process.terminal: /dev/console is made while /dev is writable */
         /* Set when mounting for a user-namespaced container from outside its user
          * namespace: uid= and gid= options name container ids, mapped through these. */
         const spec_id_mappings *uid_map, *gid_map;

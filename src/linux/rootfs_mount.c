@@ -20,6 +20,7 @@
 
 #include "linux/mount.h"
 #include "linux/syscalls.h"
+#include "linux/terminal.h"
 #include "linux/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -452,17 +453,15 @@ int rootfs_mount(struct rootfs_context *ctx, const struct spec_mount *m, int idm
 
 int rootfs_finish_mounts(struct rootfs_context *ctx, nook_err *err)
 {
+        /* The console's mount point, made while /dev and the root are writable: the
+         * pty is bound on it after pivot_root, when they may be read-only. */
+        if (ctx->needs_console) {
+                int ret = terminal_prepare_console(ctx->rootfd, err);
+                if (ret < 0)
+                        return ret;
+        }
         for (size_t i = 0; i < ctx->n_read_only_later; i++) {
                 const struct rootfs_read_only *later = &ctx->read_only_later[i];
-                /* The console's mount point, for a pty bound on it once /dev is read-only. */
-                if (later->dev && ctx->needs_console) {
-                        int fd = openat(later->fd, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
-                                        0666);
-                        if (fd < 0 && errno != EEXIST)
-                                return nook_error_errno(err, "create `/dev/console`");
-                        if (fd >= 0)
-                                close(fd);
-                }
                 struct mount_change ro = { .attr_set = MOUNT_ATTR_RDONLY };
                 int ret = mount_apply(later->fd, later->recursive, &ro, later->dev ? "/dev" : "a tmpfs", err);
                 if (ret < 0)

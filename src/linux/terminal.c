@@ -57,10 +57,12 @@ int terminal_set_size(int fd, unsigned rows, unsigned cols, nook_err *err)
         return 0;
 }
 
-/* The mount point of /dev/console: made here with O_EXCL, so that a symlink
- * swapped in by a racing process can only make this fail, never redirect the
- * mount; an existing one (nook's, made before /dev went read-only, or the
- * image's) must be a file or a device node, checked on the fd mounted on. */
+/* The mount point of /dev/console, a file made here with O_EXCL and mounted on
+ * by its fd: a symlink swapped in by a racing process can make this fail, never
+ * redirect the mount (CVE-2025-52565). One there already is used if the fd
+ * opened without following it is a file or a device node (nook's, made before
+ * /dev went read-only, or the image's); a symlink (the image's, or a racer's)
+ * is removed and the file made in its place, once. */
 static int open_console_target(int rootfd, nook_err *err)
 {
         _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, CREATE_NONE, err);
@@ -71,23 +73,43 @@ static int open_console_target(int rootfd, nook_err *err)
                 return nook_error_errno(err, "statfs `/dev`");
         if (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC)
                 return nook_error(err, EINVAL, "`/dev` is on procfs or sysfs");
-        int fd = openat(dev, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST)
-                return fd >= 0 ? fd : nook_error_errno(err, "create `/dev/console`");
-        fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0) {
-                int ret = nook_error_errno(err, "open `/dev/console`");
+        for (int attempt = 0;; attempt++) {
+                int fd = openat(dev, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
                 if (fd >= 0)
-                        close(fd);
-                return ret;
-        }
-        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+                        return fd;
+                if (errno != EEXIST)
+                        return nook_error_errno(err, "create `/dev/console`");
+                fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) < 0) {
+                        int ret = nook_error_errno(err, "open `/dev/console`");
+                        if (fd >= 0)
+                                close(fd);
+                        return ret;
+                }
+                if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))
+                        return fd;
                 close(fd);
-                return nook_error(err, ELOOP, "`/dev/console` is %s, not a file: the console is not mounted there",
-                                  S_ISLNK(st.st_mode) ? "a symlink" : "something else");
+                if (!S_ISLNK(st.st_mode) || attempt > 0)
+                        return nook_error(err, EEXIST, "`/dev/console` is %s, not a file: the console is not "
+                                                       "mounted there", S_ISLNK(st.st_mode) ? "a symlink" : "not a file");
+                if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT)
+                        return nook_error_errno(err, "remove the symlink `/dev/console`");
         }
-        return fd;
+}
+
+int terminal_prepare_console(int rootfd, nook_err *err)
+{
+        int fd = open_console_target(rootfd, err);
+        if (fd >= 0) {
+                close(fd);
+                return 0;
+        }
+        if (fd == -EROFS) {
+                nook_error_free(err); /* a read-only image: terminal_bind_console tells what it finds */
+                return 0;
+        }
+        return nook_error_wrap(err, "terminal");
 }
 
 int terminal_bind_console(int rootfd, int slave, nook_err *err)

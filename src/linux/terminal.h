@@ -22,8 +22,13 @@ int terminal_set_size(int fd, unsigned rows, unsigned cols, nook_err *err);
 
 /* Binds the slave on <rootfd>/dev/console, a file nook creates there itself and
  * mounts on by fd (CVE-2025-52565): one that exists already is used only if it
- * is a regular file or a character device, opened without following a symlink. */
+ * is a regular file or a character device, opened without following it; a
+ * symlink there is replaced by nook's file. */
 int terminal_bind_console(int rootfd, int slave, nook_err *err);
+
+/* Makes <rootfd>/dev/console nook's file (as terminal_bind_console would) while
+ * the rootfs and /dev are still writable; a read-only filesystem is left as it is. */
+int terminal_prepare_console(int rootfd, nook_err *err);
 
 /* Makes the slave the controlling terminal (of the caller, a session leader) and stdin/stdout/stderr. */
 int terminal_make_controlling(int slave, nook_err *err);

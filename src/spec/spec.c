@@ -367,7 +367,8 @@ static const struct field time_offsets_fields[] = {
 static const struct object_type time_offsets_type = OBJECT_TYPE(struct spec_linux, time_offsets_fields, NULL);
 
 /* A device path in its clean form ("/dev/fuse/" is "/dev/fuse", as runc and crun
- * take it), written back into the JSON tree that owns the strings. */
+ * take it), written back into the JSON tree that owns the strings; one that
+ * cleans to "/" or "/dev" names no device. */
 static int parse_device_path(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const char *path;
@@ -377,7 +378,7 @@ static int parse_device_path(struct parser *p, json_object *v, void *dest, const
         _cleanup_free_ char *clean = path_clean(path);
         if (clean == NULL)
                 return parse_fail(p, "out of memory");
-        if (path[0] == '/' && strcmp(clean, "/") == 0)
+        if (strcmp(clean, "/") == 0 || strcmp(clean, "/dev") == 0 || strcmp(clean, ".") == 0)
                 return parse_fail(p, "\"%s\" names no device", path);
         if (strcmp(clean, path) != 0 && json_object_set_string(v, clean) == 0)
                 return parse_fail(p, "out of memory");

@@ -86,15 +86,22 @@ def create_with_console(bundle, path):
         return p, fds[0]
 
 
-def test_a_symlink_at_dev_console_is_refused_not_followed(bundle, tmp_path):
+def test_a_symlink_at_dev_console_is_replaced_not_followed(bundle, tmp_path):
+    """The image's /dev/console is a symlink: nook removes it and mounts the pty
+    on a file it made there (before, the pty went on the symlink itself)."""
     image_dev(bundle)
-    os.symlink("/pwned", bundle.rootfs / "dev" / "console")
-    tty_config(bundle, "true")
-    p, _ = create_with_console(bundle, tmp_path / "console.sock")
-    assert p.returncode != 0
-    assert "`/dev/console` is a symlink, not a file: the console is not mounted there" in p.stderr
-    assert not os.path.lexists(bundle.rootfs / "pwned")
-    assert bundle.nook.list_ids() == []
+    (bundle.rootfs / "victim").write_text("victim\n")
+    os.symlink("/victim", bundle.rootfs / "dev" / "console")
+    tty_config(bundle, "sh", "-c", "stat -c %F /victim; stat -c %t /dev/console")
+    p, master = create_with_console(bundle, tmp_path / "console.sock")
+    assert p.returncode == 0, p.stderr
+    bundle.start()
+    assert read_until_eof(master).split() == ["regular", "file", "88"]  # 136: the pty major
+    os.close(master)
+    console = bundle.rootfs / "dev" / "console"
+    assert not console.is_symlink() and console.is_file()
+    assert (bundle.rootfs / "victim").read_text() == "victim\n"
+    bundle.delete()
 
 
 def test_a_symlink_swapped_in_during_start_never_redirects_the_console(bundle, tmp_path):
