@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "container/container.h"
-#include "linux/mount_options.h"
 #include "linux/seccomp.h"
+#include "spec/mount_options.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
 

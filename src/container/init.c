@@ -176,11 +176,13 @@ static int await_go(struct launch *l, nook_err *err)
         return ret;
 }
 
-static int mount_all(struct launch *l, int rootfd, nook_err *err)
+static int mount_all(struct launch *l, int *rootfd, nook_err *err)
 {
         const struct spec *spec = l->spec;
         struct rootfs_context ctx = {
-                .rootfd = rootfd,
+                .rootfd = *rootfd,
+                .rootfs = l->rootfs,
+                .needs_console = spec->process->terminal,
                 .in_userns = l->in_userns,
                 .cgroup = l->state.cgroup,
                 .has_cgroupns = spec_namespace(spec, NS_CGROUP) != NULL,
@@ -196,22 +198,29 @@ static int mount_all(struct launch *l, int rootfd, nook_err *err)
                                 return ret;
                 }
                 int ret = rootfs_mount(&ctx, &spec->mounts.items[i], idmap_fd, err);
-                if (ret < 0)
+                *rootfd = ctx.rootfd;
+                if (ret < 0) {
+                        rootfs_context_release(&ctx);
                         return nook_error_wrap(err, "mounts[%zu]", i);
+                }
         }
         const struct spec_device *devices = spec->linux != NULL ? spec->linux->devices.items : NULL;
         size_t n_devices = spec->linux != NULL ? spec->linux->devices.len : 0;
+        int ret = 0;
         if (rootfs_needs_dev(spec)) {
-                int ret = devices_create(rootfd, devices, n_devices, l->in_userns, err);
+                ret = devices_create(*rootfd, devices, n_devices, l->in_userns, err);
                 if (ret == 0)
-                        ret = devices_create_symlinks(rootfd, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "linux.devices");
+                        ret = devices_create_symlinks(*rootfd, err);
         } else if (n_devices > 0) {
-                int ret = devices_create(rootfd, devices, n_devices, l->in_userns, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "linux.devices");
+                ret = devices_create(*rootfd, devices, n_devices, l->in_userns, err);
         }
+        if (ret < 0) {
+                rootfs_context_release(&ctx);
+                return nook_error_wrap(err, "linux.devices");
+        }
+        ret = rootfs_finish_mounts(&ctx, err);
+        if (ret < 0)
+                return ret;
         return await_go(l, err);
 }
 
@@ -270,7 +279,7 @@ int init_prepare_rootfs(struct launch *l, int *rootfd, nook_err *err)
         const char *propagation = linux_ != NULL ? linux_->rootfs_propagation : NULL;
         int ret = rootfs_prepare(l->rootfs, propagation, rootfd, err);
         if (ret == 0)
-                ret = mount_all(l, *rootfd, err);
+                ret = mount_all(l, rootfd, err);
         if (ret == 0)
                 ret = protect_paths(linux_, *rootfd, err);
         return ret;
@@ -380,7 +389,7 @@ static int setup_terminal(struct launch *l, nook_err *err)
                 return 0;
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int master = -1, slave = -1;
-        int ret = terminal_open_pty(root, &master, &slave, err);
+        int ret = terminal_open_pty(root, process->user.uid, &master, &slave, err);
         if (ret == 0 && process->has_console_size)
                 ret = terminal_set_size(slave, process->console_height, process->console_width, err);
         if (ret == 0)

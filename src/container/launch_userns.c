@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "container/launch.h"
-#include "linux/mount_options.h"
 #include "linux/userns.h"
 #include "util/fs.h"
 
@@ -72,13 +71,8 @@ int launch_prepare_idmapped_mounts(struct launch *l, nook_err *err)
         const struct spec *spec = l->spec;
         for (size_t i = 0; i < spec->mounts.len; i++) {
                 const struct spec_mount *m = &spec->mounts.items[i];
-                struct mount_options opts;
-                int ret = mount_options_parse(m->options.items, m->options.len, &opts, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "mounts[%zu]", i);
-                bool idmap = opts.idmap || m->uid_mappings.len > 0 || m->gid_mappings.len > 0;
-                bool bind = (opts.flags & MS_BIND) != 0 || (m->type != NULL && strcmp(m->type, "bind") == 0);
-                mount_options_free(&opts);
+                bool idmap = m->parsed.idmap || m->uid_mappings.len > 0 || m->gid_mappings.len > 0;
+                bool bind = m->parsed.kind == MOUNT_KIND_BIND;
                 if (!idmap)
                         continue;
                 if (!bind)
@@ -105,7 +99,7 @@ int launch_prepare_idmapped_mounts(struct launch *l, nook_err *err)
                 l->idmap_fds[i] = userns_create_with_maps(uids, gids, err);
                 if (l->idmap_fds[i] < 0)
                         return nook_error_wrap(err, "mounts[%zu]: idmapped mount", i);
-                ret = fd_move_above(&l->idmap_fds[i], 3 + l->opts->preserve_fds, err);
+                int ret = fd_move_above(&l->idmap_fds[i], 3 + l->opts->preserve_fds, err);
                 if (ret < 0)
                         return ret;
         }

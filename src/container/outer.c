@@ -113,8 +113,10 @@ static int helper_run(struct launch *l, int stage_fd, nook_err *err)
                 ret = rootfs_pivot(rootfd, false, err);
                 if (ret < 0)
                         return ret;
-        } else if (l->opts->no_pivot && (fchdir(rootfd) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0)) {
-                return nook_error_errno(err, "move the rootfs to `/`");
+        } else if (l->opts->no_pivot) {
+                ret = rootfs_move_to_root(rootfd, err);
+                if (ret < 0)
+                        return ret;
         }
         return sync_send_fd(stage_fd, SYNC_GO, rootfd, err);
 }

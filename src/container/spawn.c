@@ -212,7 +212,7 @@ static int open_terminal(struct spawn *s, int *slave, nook_err *err)
         const struct spec_process *process = s->req->process;
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int master = -1;
-        int ret = terminal_open_pty(root, &master, slave, err);
+        int ret = terminal_open_pty(root, process->user.uid, &master, slave, err);
         if (ret == 0 && process->has_console_size)
                 ret = terminal_set_size(*slave, process->console_height, process->console_width, err);
         if (ret == 0)

@@ -23,28 +23,66 @@
 /* ---- creating and removing ---- */
 
 /* A new v1 cpuset cgroup has no cpus or mems, and no task can join it until
- * they are set: copy the parent's. */
-static int init_cpuset(const char *dir, nook_err *err)
+ * they are set: copy the parent's. A parent made empty by someone else (a pod
+ * cgroup) is filled the same way first, up to the hierarchy's root, as runc does. */
+static int init_cpuset(const char *dir, const char *mount, nook_err *err)
 {
         static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+        const char *slash = strrchr(dir, '/');
+        if (slash == NULL || (size_t)(slash - dir) < strlen(mount))
+                return 0; /* the hierarchy's root: never empty */
+        _cleanup_free_ char *parent = strndup(dir, (size_t)(slash - dir));
+        if (parent == NULL)
+                return nook_error(err, ENOMEM, "cgroup");
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                char path[4200], parent[4200];
-                snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-                _cleanup_free_ char *current = NULL;
+                _cleanup_free_ char *path = NULL, *from = NULL, *current = NULL, *value = NULL;
+                if (asprintf(&path, "%s/%s", dir, files[i]) < 0 || asprintf(&from, "%s/%s", parent, files[i]) < 0)
+                        return nook_error(err, ENOMEM, "cgroup");
                 if (read_file_at(AT_FDCWD, path, &current, NULL, NULL) < 0)
                         continue;
                 if (current[0] != '\n' && current[0] != '\0')
                         continue;
-                snprintf(parent, sizeof(parent), "%s/../%s", dir, files[i]);
-                _cleanup_free_ char *value = NULL;
-                int ret = read_file_at(AT_FDCWD, parent, &value, NULL, err);
-                if (ret < 0)
-                        return ret;
-                ret = write_file_at(AT_FDCWD, path, value, strlen(value), err);
+                int ret = read_file_at(AT_FDCWD, from, &value, NULL, err);
+                if (ret == 0 && (value[0] == '\n' || value[0] == '\0')) {
+                        free(value);
+                        value = NULL;
+                        ret = init_cpuset(parent, mount, err);
+                        if (ret == 0)
+                                ret = read_file_at(AT_FDCWD, from, &value, NULL, err);
+                }
+                if (ret == 0)
+                        ret = write_file_at(AT_FDCWD, path, value, strlen(value), err);
                 if (ret < 0)
                         return ret;
         }
         return 0;
+}
+
+/* A container's cgroup made before nook came (a pod's, a previous run's) may
+ * be frozen: its processes would stop at once and `run` never return. Refused,
+ * as runc 1.1.5 does ("container's cgroup unexpectedly frozen"). */
+static int check_not_frozen(const struct cgroup_hierarchy *h, const char *dir, nook_err *err)
+{
+        bool freezer = h->v2 || strstr(h->controllers, "freezer") != NULL;
+        if (!freezer)
+                return 0;
+        _cleanup_free_ char *path = NULL, *state = NULL;
+        if (asprintf(&path, "%s/%s", dir, h->v2 ? "cgroup.freeze" : "freezer.state") < 0)
+                return nook_error(err, ENOMEM, "cgroup");
+        if (read_file_at(AT_FDCWD, path, &state, NULL, NULL) < 0)
+                return 0; /* no freezer here (the root cgroup, an old kernel) */
+        bool frozen = h->v2 ? state[0] == '1' : strncmp(state, "THAWED", 6) != 0;
+        if (!frozen)
+                return 0;
+        if (!h->v2) {
+                /* FROZEN because an ancestor is: runc does not count that (a thaw of the
+                 * ancestor is someone else's business). */
+                _cleanup_free_ char *self = NULL, *self_path = NULL;
+                if (asprintf(&self_path, "%s/freezer.self_freezing", dir) >= 0 &&
+                    read_file_at(AT_FDCWD, self_path, &self, NULL, NULL) == 0 && self[0] == '0')
+                        return 0;
+        }
+        return nook_error(err, EBUSY, "the container's cgroup `%s` is frozen: thaw it or remove it first", dir);
 }
 
 /* Turns on every available controller for the children of dir (cgroup2). A
@@ -101,7 +139,7 @@ static int create_hierarchy(struct cgroup_hierarchy *h, nook_err *err)
                 if (mkdir(path, 0755) == 0) {
                         h->created++;
                         if (cpuset) {
-                                int ret = init_cpuset(path, err);
+                                int ret = init_cpuset(path, h->mount, err);
                                 if (ret < 0)
                                         return ret;
                         }
@@ -112,6 +150,13 @@ static int create_hierarchy(struct cgroup_hierarchy *h, nook_err *err)
                 } else if (h->created > 0) {
                         /* Someone else made a directory below one we made: not ours to track. */
                         return nook_error(err, EEXIST, "create cgroup `%s`", path);
+                } else if (slash == NULL) {
+                        /* The container's own cgroup was there already. */
+                        int ret = check_not_frozen(h, path, err);
+                        if (ret == 0 && cpuset)
+                                ret = init_cpuset(path, h->mount, err);
+                        if (ret < 0)
+                                return ret;
                 }
                 if (slash != NULL)
                         *slash = '/';

@@ -11,7 +11,6 @@
 
 #include "linux/cgroup_internal.h"
 #include "linux/mount.h"
-#include "linux/mount_options.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

@@ -71,16 +71,28 @@ int cgroup_v1_apply_cpu(const struct cgroup_hierarchy *h, const struct spec_reso
                 if (ret < 0)
                         return ret;
         }
-        /* The runtime must fit the period: set the period first. */
+        /* The runtime must fit the period: the period first, unless the new period is
+         * below the current runtime (EINVAL): then the runtime first, and the period again. */
+        bool rt_period_pending = false;
         if (c->realtime_period.set && c->realtime_period.value != 0) {
                 ret = cgroup_writef(h, OCI_RESOURCES "cpu.realtimePeriod", "cpu.rt_period_us", err, "%" PRIu64,
                                     c->realtime_period.value);
-                if (ret < 0)
+                if (ret == -EINVAL && c->realtime_runtime.set && c->realtime_runtime.value != 0) {
+                        nook_error_free(err);
+                        rt_period_pending = true;
+                } else if (ret < 0) {
                         return ret;
+                }
         }
         if (c->realtime_runtime.set && c->realtime_runtime.value != 0) {
                 ret = cgroup_writef(h, OCI_RESOURCES "cpu.realtimeRuntime", "cpu.rt_runtime_us", err, "%" PRId64,
                                     c->realtime_runtime.value);
+                if (ret < 0)
+                        return ret;
+        }
+        if (rt_period_pending) {
+                ret = cgroup_writef(h, OCI_RESOURCES "cpu.realtimePeriod", "cpu.rt_period_us", err, "%" PRIu64,
+                                    c->realtime_period.value);
                 if (ret < 0)
                         return ret;
         }

@@ -11,6 +11,39 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+void mount_flags_to_attr(unsigned long set_flags, unsigned long clear_flags, uint64_t *attr_set, uint64_t *attr_clr)
+{
+        static const struct {
+                unsigned long flag;
+                uint64_t attr;
+        } bits[] = {
+                { MS_RDONLY, MOUNT_ATTR_RDONLY },         { MS_NOSUID, MOUNT_ATTR_NOSUID },
+                { MS_NODEV, MOUNT_ATTR_NODEV },           { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+                { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
+        };
+        uint64_t set = 0, clr = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(bits); i++) {
+                if (set_flags & bits[i].flag)
+                        set |= bits[i].attr;
+                else if (clear_flags & bits[i].flag)
+                        clr |= bits[i].attr;
+        }
+        /* The access-time mode is one field (MOUNT_ATTR__ATIME), and relatime is its zero value. */
+        if (set_flags & MS_NOATIME)
+                set |= MOUNT_ATTR_NOATIME;
+        else if (set_flags & MS_STRICTATIME)
+                set |= MOUNT_ATTR_STRICTATIME;
+        if ((set_flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) ||
+            (clear_flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)))
+                clr |= MOUNT_ATTR__ATIME;
+        *attr_set = set;
+        *attr_clr = clr;
+}
+
 static bool change_is_empty(const struct mount_change *c)
 {
         return c == NULL || (c->attr_set == 0 && c->attr_clr == 0 && c->propagation == 0);

@@ -24,6 +24,10 @@ int mount_bind(int src_dirfd, const char *src_path, bool recursive, const struct
 int mount_fs(const char *source, const char *type, unsigned long flags, const char *data, int target_fd,
              const char *what, nook_err *err);
 
+/* The mount_setattr(2) change equivalent to setting set_flags and clearing
+ * clear_flags, MS_* (ro, nosuid, nodev, noexec, nodiratime, nosymfollow, atime mode). */
+void mount_flags_to_attr(unsigned long set_flags, unsigned long clear_flags, uint64_t *attr_set, uint64_t *attr_clr);
+
 /* Applies a change to the mount whose root mount_fd is (recursive: and below it). */
 int mount_apply(int mount_fd, bool recursive, const struct mount_change *change, const char *what, nook_err *err);
 

@@ -285,6 +285,16 @@ static int finish_mount(struct parser *p, void *dest)
                 return parse_fail_field(p, "destination", "required");
         if ((m->uid_mappings.len == 0) != (m->gid_mappings.len == 0))
                 return parse_fail(p, "uidMappings and gidMappings must be given together");
+        size_t bad = 0;
+        nook_err why = NULL;
+        if (mount_options_parse(m->type, m->options.items, m->options.len, &m->parsed, &bad, &why) < 0) {
+                char field[32];
+                snprintf(field, sizeof(field), "options[%zu]", bad);
+                int ret = parse_fail_field(p, bad < m->options.len ? field : "type", "%s (mount on `%s`)", why->msg,
+                                           m->destination);
+                nook_error_free(&why);
+                return ret;
+        }
         return 0;
 }
 static const struct object_type mount_type = OBJECT_TYPE(struct spec_mount, mount_fields, finish_mount);
@@ -372,9 +382,29 @@ static const struct field time_offsets_fields[] = {
 };
 static const struct object_type time_offsets_type = OBJECT_TYPE(struct spec_linux, time_offsets_fields, NULL);
 
+/* A device path in its clean form ("/dev/fuse/" is "/dev/fuse", as runc and crun
+ * take it), written back into the JSON tree that owns the strings; one that
+ * cleans to "/" or "/dev" names no device. */
+static int parse_device_path(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        const char *path;
+        int ret = parse_string(p, v, &path, arg);
+        if (ret < 0)
+                return ret;
+        _cleanup_free_ char *clean = path_clean(path);
+        if (clean == NULL)
+                return parse_fail(p, "out of memory");
+        if (strcmp(clean, "/") == 0 || strcmp(clean, "/dev") == 0 || strcmp(clean, ".") == 0)
+                return parse_fail(p, "\"%s\" names no device", path);
+        if (strcmp(clean, path) != 0 && json_object_set_string(v, clean) == 0)
+                return parse_fail(p, "out of memory");
+        *(const char **)dest = json_object_get_string(v);
+        return 0;
+}
+
 static const struct field device_fields[] = {
         FIELD("type", parse_type_letter, struct spec_device, type, "cbup"),
-        FIELD("path", parse_string, struct spec_device, path, NULL),
+        FIELD("path", parse_device_path, struct spec_device, path, NULL),
         FIELD("major", parse_i64, struct spec_device, major, NULL),
         FIELD("minor", parse_i64, struct spec_device, minor, NULL),
         FIELD("fileMode", parse_opt_u64, struct spec_device, file_mode, NULL),
@@ -707,6 +737,7 @@ void spec_free(struct spec *spec)
         spec_process_free(spec->process);
         for (size_t i = 0; i < spec->mounts.len; i++) {
                 free(spec->mounts.items[i].options.items);
+                mount_options_free(&spec->mounts.items[i].parsed);
                 free(spec->mounts.items[i].uid_mappings.items);
                 free(spec->mounts.items[i].gid_mappings.items);
         }

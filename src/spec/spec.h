@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec/mount_options.h"
 #include "util/error.h"
 
 struct json_object;
@@ -125,6 +126,7 @@ struct spec_mount {
         const char *type;
         spec_strings options;
         spec_id_mappings uid_mappings, gid_mappings;
+        struct mount_options parsed; /* the options, parsed and checked with the config */
 };
 
 /* ---- hooks ---- */

@@ -239,3 +239,80 @@ int fd_move_above(int *fd, int min, nook_err *err)
         *fd = moved;
         return 0;
 }
+
+char *path_clean(const char *path)
+{
+        size_t len = strlen(path);
+        char *out = malloc(len + 2);
+        if (out == NULL)
+                return NULL;
+        bool absolute = path[0] == '/';
+        size_t n = 0;  /* bytes of out in use */
+        size_t floor = 0; /* out[0..floor) is what ".." cannot remove: "/" or leading "../" runs */
+        if (absolute)
+                out[n++] = '/', floor = 1;
+        for (const char *p = path; *p != '\0';) {
+                while (*p == '/')
+                        p++;
+                size_t c = strcspn(p, "/");
+                if (c == 0 || (c == 1 && p[0] == '.')) {
+                        p += c;
+                        continue;
+                }
+                if (c == 2 && p[0] == '.' && p[1] == '.') {
+                        p += c;
+                        if (n > floor) {
+                                while (n > floor && out[n - 1] != '/')
+                                        n--;
+                                if (n > floor)
+                                        n--; /* the slash before the removed component */
+                        } else if (!absolute) {
+                                if (n > 0)
+                                        out[n++] = '/';
+                                memcpy(out + n, "..", 2);
+                                n += 2;
+                                floor = n;
+                        }
+                        continue;
+                }
+                if (n > 0 && out[n - 1] != '/')
+                        out[n++] = '/';
+                memcpy(out + n, p, c);
+                n += c;
+                p += c;
+        }
+        if (n == 0)
+                out[n++] = '.';
+        out[n] = '\0';
+        return out;
+}
+
+/* The next component of *p ("" at the end), skipping slashes and "." components. */
+static size_t next_component(const char **p)
+{
+        for (;;) {
+                while (**p == '/')
+                        (*p)++;
+                size_t c = strcspn(*p, "/");
+                if (c == 1 && (*p)[0] == '.') {
+                        *p += 1;
+                        continue;
+                }
+                return c;
+        }
+}
+
+bool path_same(const char *a, const char *b)
+{
+        if ((a[0] == '/') != (b[0] == '/'))
+                return false;
+        for (;;) {
+                size_t ca = next_component(&a), cb = next_component(&b);
+                if (ca != cb || strncmp(a, b, ca) != 0)
+                        return false;
+                if (ca == 0)
+                        return true;
+                a += ca;
+                b += cb;
+        }
+}

@@ -29,6 +29,15 @@ const char *fd_path(int fd, char *buf, size_t size);
 /* Moves *fd to a number >= min (close-on-exec) unless it is there already or -1. */
 int fd_move_above(int *fd, int min, nook_err *err);
 
+/* The lexically clean form of path, as Go's filepath.Clean gives it: one
+ * slash between components, no "." components, ".." folded where it can be
+ * (never above "/"), no trailing slash; "" becomes ".". Allocated; NULL: no memory. */
+char *path_clean(const char *path);
+
+/* Whether two paths are the same but for repeated slashes, "." components and a
+ * trailing slash ("/dev/" is "/dev"; ".." is compared as a name). No allocation. */
+bool path_same(const char *a, const char *b);
+
 /* What to create when a path resolved inside a root is missing. */
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 

@@ -1,4 +1,4 @@
-/* Pure helpers: mount options, signal names, container ids, id maps, errors. */
+/* Pure helpers: signal names, container ids, id maps, errors. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -8,79 +8,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 
 #include <cmocka.h>
 
 #include "container/state.h"
-#include "linux/mount_options.h"
 #include "linux/userns.h"
 #include "util/error.h"
 #include "util/signals.h"
-
-static struct mount_options parse(const char *const *options, size_t n)
-{
-        struct mount_options opts;
-        nook_err err = NULL;
-        assert_int_equal(mount_options_parse(options, n, &opts, &err), 0);
-        return opts;
-}
-
-static void mount_flags_and_data_are_separated(void **state)
-{
-        (void)state;
-        const char *options[] = { "nosuid", "strictatime", "mode=755", "size=65536k", "ro" };
-        struct mount_options opts = parse(options, 5);
-        assert_int_equal(opts.flags, MS_NOSUID | MS_STRICTATIME | MS_RDONLY);
-        assert_string_equal(opts.data, "mode=755,size=65536k");
-        assert_int_equal(opts.propagation, 0);
-        mount_options_free(&opts);
-}
-
-static void later_options_override_earlier_ones(void **state)
-{
-        (void)state;
-        const char *options[] = { "ro", "rw", "nosuid", "suid" };
-        struct mount_options opts = parse(options, 4);
-        assert_int_equal(opts.flags & (MS_RDONLY | MS_NOSUID), 0);
-        assert_int_equal(opts.clear_flags, MS_RDONLY | MS_NOSUID);
-        assert_null(opts.data);
-}
-
-static void propagation_and_bind_options(void **state)
-{
-        (void)state;
-        const char *options[] = { "rbind", "rslave" };
-        struct mount_options opts = parse(options, 2);
-        assert_int_equal(opts.flags, MS_BIND | MS_REC);
-        assert_int_equal(opts.propagation, MS_SLAVE | MS_REC);
-        assert_int_equal(mount_propagation_from_name("unbindable"), MS_UNBINDABLE);
-        assert_int_equal(mount_propagation_from_name("rshared"), MS_SHARED | MS_REC);
-        assert_int_equal(mount_propagation_from_name("bogus"), 0);
-}
-
-static void recursive_attributes(void **state)
-{
-        (void)state;
-        const char *options[] = { "bind", "rro", "rnosuid", "idmap", "tmpcopyup" };
-        struct mount_options opts = parse(options, 5);
-        assert_int_equal(opts.rec_attr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID);
-        assert_true(opts.idmap);
-        assert_false(opts.rec_idmap);
-        assert_true(opts.tmpcopyup);
-}
-
-static void flags_translate_to_mount_attributes(void **state)
-{
-        (void)state;
-        uint64_t set, clr;
-        mount_flags_to_attr(MS_RDONLY | MS_NOEXEC | MS_NOATIME, MS_NOSUID, &set, &clr);
-        assert_int_equal(set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOATIME);
-        assert_int_equal(clr, MOUNT_ATTR_NOSUID | MOUNT_ATTR__ATIME);
-        mount_flags_to_attr(MS_RELATIME, 0, &set, &clr);
-        assert_int_equal(set, 0);
-        assert_int_equal(clr, MOUNT_ATTR__ATIME);
-}
 
 static void signal_names(void **state)
 {
@@ -162,11 +96,6 @@ static void errors_carry_their_context(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(mount_flags_and_data_are_separated),
-                cmocka_unit_test(later_options_override_earlier_ones),
-                cmocka_unit_test(propagation_and_bind_options),
-                cmocka_unit_test(recursive_attributes),
-                cmocka_unit_test(flags_translate_to_mount_attributes),
                 cmocka_unit_test(signal_names),
                 cmocka_unit_test(container_ids),
                 cmocka_unit_test(id_maps_format_one_line_each),

@@ -141,7 +141,7 @@ static void type_errors_name_the_field(void **state)
         parse_fails_with(MINIMAL_HEAD ",\"user\":{\"uid\":-1}}}", "process.user.uid: expected a non-negative");
         parse_fails_with(MINIMAL_HEAD ",\"user\":{\"uid\":4294967296}}}", "process.user.uid: number 4294967296");
         parse_fails_with(MINIMAL_HEAD ",\"env\":[\"A=1\",2]}}", "process.env[1]: expected a string");
-        parse_fails_with(MINIMAL_HEAD "},\"mounts\":[{\"destination\":\"/a\"},{\"type\":\"tmpfs\"}]}",
+        parse_fails_with(MINIMAL_HEAD "},\"mounts\":[{\"destination\":\"/a\",\"type\":\"tmpfs\"},{\"type\":\"tmpfs\"}]}",
                          "mounts[1].destination: required");
 }
 
