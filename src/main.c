@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         };
         nook_err err = NULL;
         int next = 0;
-        int ret = options_parse("nook", globals, sizeof(globals) / sizeof(globals[0]), argc - 1, argv + 1, &next,
+        int ret = options_parse("nook", globals, sizeof(globals) / sizeof(globals[0]), OPTIONS_FIRST, argc - 1, argv + 1, &next,
                                 &err);
         next += 1;
         bool json = g.log_format != NULL && strcmp(g.log_format, "json") == 0;

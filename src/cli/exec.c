@@ -31,14 +31,14 @@ int cmd_exec(const struct global_options *g, int argc, char **argv, int *exit_co
                   "run in this sub-cgroup of the container's (repeatable)", "[CONTROLLER:]PATH" },
         };
         size_t n = sizeof(options) / sizeof(options[0]);
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, n, OPTIONS_FIRST, argc, argv)) {
                 options_usage("exec [options] ID [COMMAND [ARGS...]]",
                               "Run a new process in a running container.", options, n);
                 return 0;
         }
         int next;
         char *root = NULL;
-        int ret = options_parse("exec", options, n, argc, argv, &next, err);
+        int ret = options_parse("exec", options, n, OPTIONS_FIRST, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args("exec", argc, next, 1, true, "a container id", err);
         if (ret == 0 && o.preserve_fds < 0)

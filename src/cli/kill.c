@@ -14,13 +14,13 @@ int cmd_kill(const struct global_options *g, int argc, char **argv, int *exit_co
         const struct option options[] = {
                 { "all", 'a', OPTION_FLAG, &all, "signal every process of the container", "" },
         };
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, 1, OPTIONS_ANYWHERE, argc, argv)) {
                 options_usage("kill [options] ID [SIGNAL]",
                               "Send a signal (default SIGTERM; a name like KILL or SIGKILL, or a number).", options, 1);
                 return 0;
         }
         int next;
-        int ret = options_parse("kill", options, 1, argc, argv, &next, err);
+        int ret = options_parse("kill", options, 1, OPTIONS_ANYWHERE, argc, argv, &next, err);
         if (ret < 0)
                 return ret;
         if (argc - next < 1 || argc - next > 2)
