@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         if (c->run(&g, argc - next - 1, argv + next + 1, &exit_code, &err) < 0) {
                 log_fatal(err);
                 nook_error_free(&err);
-                return 1;
+                return exit_code != 0 ? exit_code : 1;
         }
         return exit_code;
 }

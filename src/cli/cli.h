@@ -65,6 +65,8 @@ void options_usage(const char *usage, const char *summary, const struct option *
 /* True when argv holds -h or --help where an option may stand. */
 bool options_want_help(const struct option *options, size_t n, enum option_order order, int argc, char **argv);
 
+/* A command returns 0, or a negative errno with err filled: nook prints it and
+ * exits with *exit_code when the command set one (exec's 255), else 1. */
 typedef int (*command_fn)(const struct global_options *global, int argc, char **argv, int *exit_code,
                           nook_err *err);
 

@@ -231,8 +231,9 @@ static int compile_seccomp(const struct exec_options *o, const struct spec *spec
         return seccomp_compile_cached(config, cache, program, err);
 }
 
-static int exec_loaded(const struct exec_options *o, const struct container_state *state, const struct spec *spec,
-                       struct exec_process *p, int *exit_code, nook_err *err)
+static int exec_loaded(const struct exec_options *o, const struct container_state *state,
+                       enum container_status status, const struct spec *spec, struct exec_process *p, int *exit_code,
+                       nook_err *err)
 {
         int ret = build_process(p, o, spec, err);
         if (ret < 0)
@@ -276,7 +277,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         ret = spawn_process(&req, &r, err);
         if (ret == 0 && r.seccomp_listener >= 0) {
                 /* The program waits in its first notified call until the agent has the fd. */
-                ret = seccomp_agent_send(spec, state, STATUS_RUNNING, r.pid, r.seccomp_listener, err);
+                ret = seccomp_agent_send(spec, state, status, r.pid, r.seccomp_listener, err);
                 if (ret < 0) {
                         sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
                         waitpid(r.pid, NULL, 0);
@@ -309,13 +310,20 @@ int container_exec(const struct exec_options *o, int *exit_code, nook_err *err)
         enum container_status status = state_status(state);
         struct spec *spec = NULL;
         struct exec_process p = { 0 };
-        if (status != STATUS_RUNNING)
-                ret = nook_error(err, 0, "cannot exec in container \"%s\": it is %s, not running", o->id,
+        /* A created container's init waits for start with its namespaces and cgroup made:
+         * a process joins them as in a running one (engines run health checks and set-up
+         * there before start). A paused one would freeze the process until resume. */
+        if (status == STATUS_PAUSED && !o->ignore_paused)
+                ret = nook_error(err, 0,
+                                 "cannot exec in container \"%s\": it is paused (use --ignore-paused to override)",
+                                 o->id);
+        else if (status != STATUS_RUNNING && status != STATUS_CREATED && status != STATUS_PAUSED)
+                ret = nook_error(err, 0, "cannot exec in container \"%s\": it is %s", o->id,
                                  state_status_name(status));
         if (ret == 0)
                 ret = spec_load(state->dir, &spec, err);
         if (ret == 0)
-                ret = exec_loaded(o, state, spec, &p, exit_code, err);
+                ret = exec_loaded(o, state, status, spec, &p, exit_code, err);
         exec_process_free(&p);
         spec_free(spec);
         state_free(state);

@@ -3,9 +3,14 @@
 the container id, exec's exit codes and states, signal 0, exec's sub-cgroups,
 and the seccomp filter's answer to system calls newer than the profile."""
 import json
+import os
+import pathlib
 import subprocess
 
 import pytest
+
+from conftest import NOOK
+from support import wait_for
 
 
 # ---- options after the container id (urfave/cli moves them to the front) ----
@@ -55,3 +60,80 @@ def test_exec_arguments_after_the_id_stay_the_programs(bundle):
     p = bundle.nook("exec", bundle.id, "echo", "--cwd", "/x", "-t", check=False)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "--cwd /x -t\n"
+
+
+# ---- exec: exit codes and the states it accepts ----
+
+def running(bundle):
+    bundle.args = ["sleep", "300"]
+    bundle.run("-d", check=True)
+    return bundle.state()["pid"]
+
+
+@pytest.mark.parametrize("case", ["missing program", "missing container", "bad pid file", "paused container"])
+def test_exec_failures_of_nook_exit_255(bundle, tmp_path, case):
+    # runc exits 255 when exec itself fails, so that callers tell it from the program's codes.
+    running(bundle)
+    cid, options, program = bundle.id, [], ["true"]
+    if case == "missing program":
+        program = ["no-such-program"]
+    elif case == "missing container":
+        cid = "no-such-container"
+    elif case == "bad pid file":
+        options = ["--pid-file", tmp_path / "missing-dir" / "pid"]
+    else:
+        bundle.nook("pause", bundle.id)
+    p = bundle.nook("exec", *options, cid, *program, check=False)
+    assert p.returncode == 255, p.stderr
+    assert len(p.stderr.splitlines()) == 1
+    if case == "paused container":
+        assert "paused" in p.stderr
+        bundle.nook("resume", bundle.id)
+
+
+def test_exec_returns_the_programs_code_and_1_for_bad_usage(bundle):
+    running(bundle)
+    assert bundle.nook("exec", bundle.id, "sh", "-c", "exit 7", check=False).returncode == 7
+    assert bundle.nook("exec", bundle.id, "sh", "-c", "exit 255", check=False).returncode == 255
+    assert bundle.nook("exec", "--no-such-option", bundle.id, "true", check=False).returncode == 1
+
+
+def test_exec_into_a_created_container_joins_its_namespaces_and_cgroup(bundle):
+    bundle.args = ["sh", "-c", "echo started"]
+    bundle.create()
+    init = bundle.state()["pid"]
+    p = bundle.nook("exec", bundle.id, "sh", "-c", "echo $$; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; "
+                    "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup", check=False)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert int(lines[0]) > 1  # pid 1 of the container is the waiting init
+    assert lines[1:3] == [os.readlink(f"/proc/{init}/ns/{kind}") for kind in ("pid", "mnt")]
+    mine, theirs = "\n".join(lines[3:]).split("\n--\n")
+    assert mine == theirs
+    # The container still starts as it would have.
+    assert bundle.state()["status"] == "created"
+    bundle.start()
+    assert wait_for(lambda: "started" in bundle.output())
+
+
+def test_exec_ignore_paused_runs_once_resumed(bundle):
+    init = running(bundle)
+    bundle.nook("pause", bundle.id)
+    cgroup_procs = pids_cgroup_procs(init)
+    proc = subprocess.Popen([str(NOOK), "--root", bundle.nook.root, "exec", "--ignore-paused", bundle.id,
+                             "echo", "ran"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # The exec's process joins the frozen cgroup and waits there, as with runc.
+        assert wait_for(lambda: len(cgroup_procs.read_text().split()) > 1 or proc.poll() is not None)
+        assert proc.poll() is None, proc.stderr.read()
+    finally:
+        bundle.nook("resume", bundle.id)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == "ran\n"
+
+
+def pids_cgroup_procs(pid):
+    line = next(line for line in pathlib.Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+                if line.split(":")[1] == "pids")
+    return pathlib.Path("/sys/fs/cgroup/pids") / line.split(":", 2)[2].lstrip("/") / "cgroup.procs"
