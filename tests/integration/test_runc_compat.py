@@ -137,3 +137,16 @@ def pids_cgroup_procs(pid):
     line = next(line for line in pathlib.Path(f"/proc/{pid}/cgroup").read_text().splitlines()
                 if line.split(":")[1] == "pids")
     return pathlib.Path("/sys/fs/cgroup/pids") / line.split(":", 2)[2].lstrip("/") / "cgroup.procs"
+
+
+# ---- kill ----
+
+def test_kill_0_says_whether_the_container_is_alive(bundle):
+    running(bundle)
+    p = bundle.nook("kill", bundle.id, "0", check=False)
+    assert p.returncode == 0, p.stderr
+    assert bundle.state()["status"] == "running"
+    bundle.nook("kill", bundle.id, "KILL")
+    assert wait_for(lambda: bundle.state()["status"] == "stopped")
+    p = bundle.nook("kill", bundle.id, "0", check=False)
+    assert p.returncode != 0 and "not running" in p.stderr
