@@ -142,8 +142,8 @@ static int plan_cgroup(struct spawn *s, nook_err *err)
         for (size_t i = 0; i < n; i++) {
                 const char *colon = strchr(subs[i], ':');
                 const char *path = colon != NULL ? colon + 1 : subs[i];
-                if (path[0] == '\0' || path[0] == '/' || has_dot_dot(path))
-                        return nook_error(err, 0, "--cgroup \"%s\": expected a path relative to the container's "
+                if (path[0] == '\0' || has_dot_dot(path))
+                        return nook_error(err, 0, "--cgroup \"%s\": expected a path below the container's "
                                                   "cgroup, without \"..\"", subs[i]);
         }
         struct cgroup *t = calloc(1, sizeof(*t));
@@ -158,6 +158,12 @@ static int plan_cgroup(struct spawn *s, nook_err *err)
                 const struct cgroup_hierarchy *from = &cg->hierarchies[i];
                 struct cgroup_hierarchy *h = &t->hierarchies[t->n_hierarchies++];
                 const char *sub = sub_cgroup_for(from, subs, n);
+                /* As runc: the path is below the container's cgroup even with a leading "/",
+                 * and "/" is that cgroup itself. */
+                while (sub != NULL && *sub == '/')
+                        sub++;
+                if (sub != NULL && *sub == '\0')
+                        sub = NULL;
                 h->v2 = from->v2;
                 h->controllers = strdup(from->controllers);
                 h->mount = strdup(from->mount);

@@ -150,3 +150,26 @@ def test_kill_0_says_whether_the_container_is_alive(bundle):
     assert wait_for(lambda: bundle.state()["status"] == "stopped")
     p = bundle.nook("kill", bundle.id, "0", check=False)
     assert p.returncode != 0 and "not running" in p.stderr
+
+
+# ---- exec --cgroup ----
+
+@pytest.mark.parametrize("where", ["/", "pids:/", "cpu,pids:/"])
+def test_exec_cgroup_slash_is_the_containers_own(bundle, where):
+    running(bundle)
+    own = bundle.nook("exec", bundle.id, "cat", "/proc/self/cgroup").stdout
+    p = bundle.nook("exec", "--cgroup", where, bundle.id, "cat", "/proc/self/cgroup", check=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == own
+
+
+def test_exec_cgroup_path_with_a_leading_slash_is_below_the_containers(bundle):
+    init = running(bundle)
+    sub = pids_cgroup_procs(init).parent / "sub"
+    sub.mkdir()
+    try:
+        p = bundle.nook("exec", "--cgroup", "pids:/sub", bundle.id, "cat", "/proc/self/cgroup", check=False)
+        assert p.returncode == 0, p.stderr
+        assert [line.split(":", 2)[2] for line in p.stdout.splitlines() if line.split(":")[1] == "pids"] == ["/sub"]
+    finally:
+        sub.rmdir()
