@@ -148,33 +148,73 @@ static int load_process_file(struct exec_process *p, const char *path, nook_err 
         return 0;
 }
 
+/* --process gives the whole process: a flag that would change it is refused
+ * rather than merged or dropped (runc drops them), so that what runs is
+ * exactly the file. --tty stays: podman passes it with a terminal process. */
+static int check_process_file_alone(const struct exec_options *o, nook_err *err)
+{
+        const struct {
+                bool given;
+                const char *what;
+        } changes[] = {
+                { o->n_args > 0, "a command after the container id" },
+                { o->n_env > 0, "--env" },
+                { o->user != NULL, "--user" },
+                { o->n_additional_gids > 0, "--additional-gids" },
+                { o->n_caps > 0, "--cap" },
+                { o->cwd != NULL, "--cwd" },
+                { o->no_new_privs, "--no-new-privs" },
+                { o->apparmor != NULL, "--apparmor" },
+                { o->process_label != NULL, "--process-label" },
+        };
+        for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+                if (changes[i].given)
+                        return nook_error(err, 0, "exec: %s cannot be combined with --process `%s`: the file gives "
+                                                  "the whole process", changes[i].what, o->process_file);
+        return 0;
+}
+
+/* The process file as it is (noNewPrivileges absent is off); what it leaves out
+ * and runc and crun take from the container: its capabilities (absent, the
+ * process would keep all of nook's) and rlimits. */
+static int build_process_from_file(struct exec_process *p, const struct exec_options *o, const struct spec *spec,
+                                   nook_err *err)
+{
+        int ret = check_process_file_alone(o, err);
+        if (ret == 0)
+                ret = load_process_file(p, o->process_file, err);
+        if (ret < 0)
+                return ret;
+        struct spec_process *process = &p->process;
+        process->terminal |= o->tty;
+        if (!process->has_capabilities && spec->process != NULL && spec->process->has_capabilities) {
+                process->has_capabilities = true;
+                process->capabilities = spec->process->capabilities;
+        }
+        if (process->rlimits.len == 0 && spec->process != NULL)
+                process->rlimits = spec->process->rlimits;
+        return check_labels(process, o, err);
+}
+
 static int build_process(struct exec_process *p, const struct exec_options *o, const struct spec *spec,
                          nook_err *err)
 {
-        int ret;
-        if (o->process_file != NULL) {
-                ret = load_process_file(p, o->process_file, err);
-                if (ret < 0)
-                        return ret;
-                p->process.terminal |= o->tty;
-        } else {
-                if (spec->process == NULL)
-                        return nook_error(err, 0, "the container's config has no process to start from");
-                if (o->n_args == 0)
-                        return nook_error(err, 0, "exec: expected a command after the container id");
-                p->process = *spec->process;
-                p->process.terminal = o->tty;
-        }
+        if (o->process_file != NULL)
+                return build_process_from_file(p, o, spec, err);
+        if (spec->process == NULL)
+                return nook_error(err, 0, "the container's config has no process to start from");
+        if (o->n_args == 0)
+                return nook_error(err, 0, "exec: expected a command after the container id");
+        p->process = *spec->process;
+        p->process.terminal = o->tty;
         struct spec_process *process = &p->process;
-        if (o->n_args > 0) {
-                p->args = calloc(o->n_args + 1, sizeof(char *));
-                if (p->args == NULL)
-                        return nook_error(err, ENOMEM, "exec");
-                memcpy(p->args, o->args, o->n_args * sizeof(char *));
-                process->args.items = p->args;
-                process->args.len = o->n_args;
-        }
-        ret = apply_env(p, o, err);
+        p->args = calloc(o->n_args + 1, sizeof(char *));
+        if (p->args == NULL)
+                return nook_error(err, ENOMEM, "exec");
+        memcpy(p->args, o->args, o->n_args * sizeof(char *));
+        process->args.items = p->args;
+        process->args.len = o->n_args;
+        int ret = apply_env(p, o, err);
         if (ret == 0 && o->user != NULL)
                 ret = apply_user(process, o->user, err);
         if (ret == 0 && o->n_additional_gids > 0) {

@@ -4,6 +4,8 @@ and timing of hooks, the lifecycle after a failing hook, how delete and exec
 treat edge cases, what config.json may be."""
 import json
 
+import pytest
+
 
 def json_lines(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -30,3 +32,45 @@ def test_a_program_not_on_path_keeps_runcs_words(bundle):
     p = bundle.run()
     assert p.returncode != 0
     assert "executable file not found in $PATH" in p.stderr
+
+
+# ---- exec ----
+
+def running(bundle):
+    bundle.args = ["sleep", "300"]
+    bundle.run("-d", check=True)
+    return bundle.state()["pid"]
+
+
+def test_exec_cwd_that_does_not_exist_fails_as_chdir_and_is_not_made(bundle):
+    bundle.config["root"]["readonly"] = False
+    running(bundle)
+    p = bundle.nook("exec", "--cwd", "/no/such/dir", bundle.id, "pwd", check=False)
+    assert p.returncode == 255
+    assert "/no/such/dir" in p.stderr and "no such file or directory" in p.stderr
+    assert not (bundle.rootfs / "no").exists()
+
+
+def test_exec_process_file_runs_exactly_that_process(bundle, tmp_path):
+    # The container's process has no_new_privs; the file says nothing of it: off, as runc.
+    # It says nothing of capabilities either: the container's, as runc and crun (not all of nook's).
+    bundle.config["process"]["noNewPrivileges"] = True
+    running(bundle)
+    status = "grep -E '^(NoNewPrivs|CapEff|CapBnd):' /proc/self/status"
+    container = bundle.nook("exec", bundle.id, "sh", "-c", status).stdout.splitlines()
+    (tmp_path / "process.json").write_text(json.dumps(
+        {"args": ["sh", "-c", status], "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}))
+    p = bundle.nook("exec", "--process", tmp_path / "process.json", bundle.id, check=False)
+    assert p.returncode == 0, p.stderr
+    container, exact = dict(line.split(":\t") for line in container), dict(line.split(":\t") for line in p.stdout.splitlines())
+    assert (container.pop("NoNewPrivs"), exact.pop("NoNewPrivs")) == ("1", "0")
+    assert exact == container
+
+
+@pytest.mark.parametrize("flag", [["--cwd", "/tmp"], ["-e", "A=1"], ["--no-new-privs"], ["-u", "7"], ["--cap", "CAP_KILL"]])
+def test_exec_process_file_with_a_flag_that_changes_it_is_refused(bundle, tmp_path, flag):
+    running(bundle)
+    (tmp_path / "process.json").write_text(json.dumps({"args": ["true"], "cwd": "/"}))
+    p = bundle.nook("exec", "--process", tmp_path / "process.json", *flag, bundle.id, check=False)
+    assert p.returncode == 255
+    assert flag[0] in p.stderr and "--process" in p.stderr
