@@ -3,6 +3,7 @@ expect of a runtime beyond the flags: the words of its errors, the environment
 and timing of hooks, the lifecycle after a failing hook, how delete and exec
 treat edge cases, what config.json may be."""
 import json
+import os
 
 import pytest
 
@@ -74,3 +75,42 @@ def test_exec_process_file_with_a_flag_that_changes_it_is_refused(bundle, tmp_pa
     p = bundle.nook("exec", "--process", tmp_path / "process.json", *flag, bundle.id, check=False)
     assert p.returncode == 255
     assert flag[0] in p.stderr and "--process" in p.stderr
+
+
+# ---- config.json must be a regular file ----
+
+def run_with_config(bundle, make):
+    bundle.write()
+    config = bundle.path / "config.json"
+    real = bundle.path / "real-config.json"
+    config.rename(real)
+    make(config, real)
+    return bundle.nook("run", "--bundle", bundle.path, bundle.id, check=False, timeout=20)
+
+
+def test_config_json_that_is_a_fifo_is_refused_at_once(bundle):
+    p = run_with_config(bundle, lambda config, real: os.mkfifo(config))
+    assert p.returncode != 0
+    assert str(bundle.path / "config.json") in p.stderr and "fifo" in p.stderr
+
+
+def test_config_json_that_is_dev_zero_is_refused(bundle):
+    p = run_with_config(bundle, lambda config, real: config.symlink_to("/dev/zero"))
+    assert p.returncode != 0
+    assert "character device" in p.stderr and "not a regular file" in p.stderr
+
+
+def test_config_json_may_be_a_symlink_to_a_regular_file(bundle):
+    p = run_with_config(bundle, lambda config, real: config.symlink_to(real.name))
+    assert p.returncode == 0, p.stderr
+
+
+def test_config_json_beyond_the_size_limit_is_refused(bundle):
+    def grow(config, real):
+        with open(config, "w") as f:
+            f.write(real.read_text()[:-1] + ', "annotations": {"big": "')
+            f.write("x" * (17 << 20))
+            f.write('"}}')
+    p = run_with_config(bundle, grow)
+    assert p.returncode != 0
+    assert "16 MiB" in p.stderr
