@@ -640,7 +640,7 @@ static int read_config(const char *path, char **text, size_t *len, nook_err *err
         if (fstat(fd, &st) < 0)
                 return nook_error_errno(err, "stat `%s`", path);
         if (!S_ISREG(st.st_mode))
-                return nook_error(err, EINVAL, "`%s` is %s, not a regular file", path, file_type_name(st.st_mode));
+                return nook_error(err, 0, "`%s` is %s, not a regular file", path, file_type_name(st.st_mode));
         /* The size is checked again while reading: the file may grow meanwhile. */
         size_t cap = (size_t)(st.st_size < SPEC_CONFIG_MAX_BYTES ? st.st_size : SPEC_CONFIG_MAX_BYTES) + 2;
         _cleanup_free_ char *buf = malloc(cap);
@@ -665,7 +665,7 @@ static int read_config(const char *path, char **text, size_t *len, nook_err *err
         if (buf == NULL)
                 return nook_error(err, ENOMEM, "read `%s`", path);
         if (n > SPEC_CONFIG_MAX_BYTES)
-                return nook_error(err, EFBIG, "`%s` is larger than %d MiB, the most a config may be", path,
+                return nook_error(err, 0, "`%s` is larger than %d MiB, the most a config may be", path,
                                   SPEC_CONFIG_MAX_BYTES >> 20);
         buf[n] = '\0';
         *len = n;
