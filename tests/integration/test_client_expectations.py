@@ -4,8 +4,12 @@ and timing of hooks, the lifecycle after a failing hook, how delete and exec
 treat edge cases, what config.json may be."""
 import json
 import os
+import subprocess
+import sys
 
 import pytest
+
+from conftest import NOOK
 
 
 def json_lines(path):
@@ -114,3 +118,39 @@ def test_config_json_beyond_the_size_limit_is_refused(bundle):
     p = run_with_config(bundle, grow)
     assert p.returncode != 0
     assert "16 MiB" in p.stderr
+
+
+# ---- delete ----
+
+# A parent that never reaps: nook's detached processes are reparented to it (a subreaper, as
+# conmon and containerd's shim are), so the init and the exec'd process stay unreaped.
+NO_REAPER = """
+import ctypes, json, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+nook, cid, bundle = sys.argv[1:4], sys.argv[4], sys.argv[5]
+quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+subprocess.run(nook + ["run", "-d", "--bundle", bundle, cid], check=True, **quiet)
+subprocess.run(nook + ["exec", "-d", cid, "sleep", "300"], check=True, **quiet)
+start = time.monotonic()
+p = subprocess.run(nook + ["delete", "-f", cid], capture_output=True, text=True)
+print(json.dumps({"code": p.returncode, "stderr": p.stderr, "seconds": time.monotonic() - start}))
+while True:
+    try:
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+"""
+
+
+def test_delete_force_takes_an_init_in_exit_as_dead(bundle):
+    # Killed, the init waits in exit until every process of its pid namespace is reaped, and
+    # the exec'd one's parent never does: the init is dead for delete all the same.
+    bundle.args = ["sleep", "300"]
+    bundle.write()
+    nook = [str(NOOK), "--root", bundle.nook.root]
+    out = subprocess.run([sys.executable, "-c", NO_REAPER, *nook, bundle.id, str(bundle.path)],
+                         capture_output=True, text=True, timeout=60)
+    result = json.loads(out.stdout)
+    assert result["code"] == 0, result["stderr"]
+    assert result["seconds"] < 5
+    assert bundle.id not in bundle.nook.list_ids()
