@@ -277,10 +277,17 @@ static const struct object_type mount_type = OBJECT_TYPE(struct spec_mount, moun
 
 /* ---- hooks ---- */
 
+static int parse_hook_env(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        struct spec_hook *hook = dest;
+        hook->has_env = true;
+        return parse_strings(p, v, &hook->env, arg);
+}
+
 static const struct field hook_fields[] = {
         FIELD("path", parse_string, struct spec_hook, path, NULL),
         FIELD("args", parse_strings, struct spec_hook, args, NULL),
-        FIELD("env", parse_strings, struct spec_hook, env, NULL),
+        { "env", parse_hook_env, 0, NULL },
         FIELD("timeout", parse_i64, struct spec_hook, timeout, NULL),
 };
 static int finish_hook(struct parser *p, void *dest)

@@ -125,6 +125,7 @@ struct spec_hook {
         const char *path;
         spec_strings args;
         spec_strings env;
+        bool has_env; /* absent: a hook nook runs gets nook's environment (runc, crun) */
         int64_t timeout; /* seconds; 0 = none */
 };
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import NOOK
+from conftest import HELPER, NOOK
 
 
 def json_lines(path):
@@ -154,3 +154,32 @@ def test_delete_force_takes_an_init_in_exit_as_dead(bundle):
     assert result["code"] == 0, result["stderr"]
     assert result["seconds"] < 5
     assert bundle.id not in bundle.nook.list_ids()
+
+
+# ---- hooks ----
+
+def hook_records(bundle):
+    path = bundle.rootfs / "hooks.log"
+    out = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        name, *fields = line.split("\t")
+        out.append(dict(field.split("=", 1) for field in fields) | {"name": name})
+    return out
+
+
+def recording_hook(bundle, name, **extra):
+    return {"path": str(HELPER), "args": ["nook-test-helper", "hook", str(bundle.rootfs / "hooks.log"), name], **extra}
+
+
+def test_hooks_without_env_get_nooks_environment(bundle):
+    # runc and crun run such a hook with their own environment (a Go exec.Cmd with Env nil);
+    # "env": [] is an empty one.
+    bundle.config["hooks"] = {"prestart": [recording_hook(bundle, "without"), recording_hook(bundle, "empty", env=[]),
+                                           recording_hook(bundle, "own", env=["ONLY=this"])]}
+    bundle.write()
+    p = bundle.nook("run", "--bundle", bundle.path, bundle.id, check=False,
+                    env={"PATH": os.environ["PATH"], "NOOK_CALLER_MARK": "from-nook"})
+    assert p.returncode == 0, p.stderr
+    env = {r["name"]: r["env"] for r in hook_records(bundle)}
+    assert set(env["without"].split(",")) == {f"PATH={os.environ['PATH']}", "NOOK_CALLER_MARK=from-nook"}
+    assert env["empty"] == "" and env["own"] == "ONLY=this"
