@@ -183,3 +183,54 @@ def test_hooks_without_env_get_nooks_environment(bundle):
     env = {r["name"]: r["env"] for r in hook_records(bundle)}
     assert set(env["without"].split(",")) == {f"PATH={os.environ['PATH']}", "NOOK_CALLER_MARK=from-nook"}
     assert env["empty"] == "" and env["own"] == "ONLY=this"
+
+
+# What a poststart hook sees of the container's process, from the host.
+SEE_PROGRAM = """
+import json, sys
+state = json.load(sys.stdin)
+pid = state["pid"]
+with open(sys.argv[1], "w") as out:
+    json.dump({"status": state["status"], "comm": open(f"/proc/{pid}/comm").read().strip(),
+               "cmdline": open(f"/proc/{pid}/cmdline").read().split("\\0")[:-1]}, out)
+"""
+
+
+def test_prestart_hook_is_told_created(bundle):
+    # The runtime-spec's validation suite (hooks_stdin) expects "created" for prestart.
+    bundle.config["hooks"] = {"prestart": [recording_hook(bundle, "prestart")]}
+    assert bundle.run().returncode == 0
+    assert json.loads(hook_records(bundle)[0]["stdin"])["status"] == "created"
+
+
+@pytest.mark.parametrize("command", ["start", "run"])
+def test_poststart_hook_runs_after_the_program_was_executed(bundle, tmp_path, command):
+    seen = tmp_path / "seen.json"
+    bundle.config["hooks"] = {"poststart": [{"path": sys.executable, "args": ["python3", "-c", SEE_PROGRAM, str(seen)]}]}
+    bundle.args = ["sleep", "300"]
+    if command == "start":
+        bundle.create()
+        bundle.start()
+    else:
+        bundle.run("-d", check=True)
+    assert json.loads(seen.read_text()) == {"status": "running", "comm": "sleep", "cmdline": ["sleep", "300"]}
+
+
+@pytest.mark.parametrize("command", ["start", "run"])
+def test_failing_poststart_hook_stops_and_destroys_the_container(bundle, command):
+    bundle.config["hooks"] = {"poststart": [{"path": str(HELPER), "args": ["nook-test-helper", "exit", "3"]}],
+                              "poststop": [recording_hook(bundle, "poststop")]}
+    bundle.args = ["sleep", "300"]
+    if command == "start":
+        bundle.create()
+        init = bundle.state()["pid"]
+        p = bundle.start(check=False)
+    else:
+        bundle.write()
+        p = bundle.nook("run", "--bundle", bundle.path, bundle.id, check=False)
+        init = None
+    assert p.returncode != 0 and "hooks.poststart[0]" in p.stderr
+    assert bundle.nook("state", bundle.id, check=False).returncode != 0
+    assert [r["name"] for r in hook_records(bundle)] == ["poststop"]
+    if init is not None:
+        assert not os.path.exists(f"/proc/{init}") or "Z" in open(f"/proc/{init}/stat").read().rsplit(")", 1)[1][:3]
