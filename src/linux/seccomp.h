@@ -6,6 +6,7 @@
 
 #include <linux/filter.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "spec/spec.h"
 #include "util/error.h"
@@ -42,6 +43,19 @@ int seccomp_check_notify(const struct spec_seccomp *config, bool no_new_privs, n
 bool seccomp_uses_notify(const struct spec_seccomp *config);
 
 void seccomp_program_free(struct seccomp_program *p);
+
+/* The most instructions the kernel takes in one filter (BPF_MAXINSNS). */
+#define SECCOMP_MAX_INSTRUCTIONS 4096
+
+/* "SCMP_ARCH_X86_64" (or "x86_64") → libseccomp's token; -EINVAL when unknown. */
+int seccomp_arch_token(const char *name, uint32_t *token);
+
+/* Puts runc's -ENOSYS stub in front of a compiled program (seccomp_enosys.c):
+ * a call numbered above every one the profile names on its architecture is
+ * newer than the profile and answers ENOSYS, not the default action, so that
+ * libc falls back to older calls. Nothing when the default lets calls through
+ * or already answers ENOSYS. */
+int seccomp_enosys_prepend(const struct spec_seccomp *config, struct seccomp_program *program, nook_err *err);
 
 /* For `nook features`: the names this build accepts, and the flags this kernel has. */
 enum seccomp_names {
