@@ -282,7 +282,10 @@ static bool kernel_has_flag(unsigned flag)
 int seccomp_flags(const struct spec_seccomp *config, unsigned *flags, nook_err *err)
 {
         *flags = 0;
-        bool listener = seccomp_uses_notify(config);
+        /* A listener with SCMP_ACT_NOTIFY rules, and also for a listenerPath alone: the
+         * runtime-spec then ignores the path, but crun connects all the same, and an agent
+         * waiting there gets a listener that never notifies rather than no call at all. */
+        bool listener = seccomp_uses_notify(config) || config->listener_path != NULL;
         for (size_t i = 0; i < config->flags.len; i++) {
                 const char *name = config->flags.items[i];
                 size_t k = 0;

@@ -15,7 +15,7 @@
 struct seccomp_program {
         struct sock_filter *filter; /* heap */
         size_t len;                 /* instructions */
-        unsigned flags;             /* SECCOMP_FILTER_FLAG_*; NEW_LISTENER when an action is SCMP_ACT_NOTIFY */
+        unsigned flags;             /* SECCOMP_FILTER_FLAG_*; NEW_LISTENER with SCMP_ACT_NOTIFY or a listenerPath */
 };
 
 /* Compiles the config for this host's architectures. Unknown syscall names are

@@ -4,6 +4,7 @@ and timing of hooks, the lifecycle after a failing hook, how delete and exec
 treat edge cases, what config.json may be."""
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -234,3 +235,40 @@ def test_failing_poststart_hook_stops_and_destroys_the_container(bundle, command
     assert [r["name"] for r in hook_records(bundle)] == ["poststop"]
     if init is not None:
         assert not os.path.exists(f"/proc/{init}") or "Z" in open(f"/proc/{init}/stat").read().rsplit(")", 1)[1][:3]
+
+
+# ---- seccomp listenerPath without SCMP_ACT_NOTIFY ----
+
+def test_listener_path_without_notify_rules_still_gets_the_state(bundle, tmp_path):
+    # The runtime-spec ignores the path then; crun connects all the same, and an agent that
+    # waits for the container must not wait forever. It gets a listener that never notifies.
+    path = tmp_path / "agent.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    server.settimeout(20)
+    bundle.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": str(path),
+                                         "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}
+    bundle.args = ["sh", "-c", "echo ran"]
+    bundle.write()
+    with server:
+        proc = subprocess.Popen([str(NOOK), "--root", bundle.nook.root, "run", "--bundle", str(bundle.path), bundle.id],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("nook never connected to the agent")
+        with conn:
+            data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 1)
+            while chunk := conn.recv(1 << 16):
+                data += chunk
+        for fd in fds:
+            os.close(fd)
+        out, err = proc.communicate(timeout=30)
+    state = json.loads(data)
+    assert proc.returncode == 0, err
+    assert out == "ran\n"
+    assert state["fds"] == ["seccompFd"] and len(fds) == 1
+    assert state["state"]["id"] == bundle.id
