@@ -255,7 +255,8 @@ static int write_pid_file(const char *path, pid_t pid, nook_err *err)
 /* The container's seccomp profile applies to every process in it, as in runc:
  * an exec'd one unfiltered would be a way around it. Compiled through the same
  * cache as create's, so it is a read. */
-static int compile_seccomp(const struct exec_options *o, const struct spec *spec, const struct spec_process *process,
+static int compile_seccomp(const struct container_state *state, const struct spec *spec,
+                           const struct spec_process *process,
                            struct seccomp_program *program, nook_err *err)
 {
         *program = (struct seccomp_program){ 0 };
@@ -265,10 +266,7 @@ static int compile_seccomp(const struct exec_options *o, const struct spec *spec
         int ret = seccomp_check_notify(config, process->no_new_privileges, err);
         if (ret < 0)
                 return ret;
-        _cleanup_free_ char *cache = NULL;
-        if (asprintf(&cache, "%s/" SECCOMP_CACHE_DIR, o->root) < 0)
-                cache = NULL;
-        return seccomp_compile_cached(config, cache, program, err);
+        return spawn_compile_seccomp(state, spec, program, err);
 }
 
 static int exec_loaded(const struct exec_options *o, const struct container_state *state,
@@ -282,7 +280,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         if (relay && o->detach)
                 return nook_error(err, 0, "exec: --tty with --detach needs --console-socket");
         struct seccomp_program filter;
-        ret = compile_seccomp(o, spec, &p->process, &filter, err);
+        ret = compile_seccomp(state, spec, &p->process, &filter, err);
         if (ret < 0)
                 return ret;
         struct winsize ws;

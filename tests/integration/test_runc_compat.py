@@ -195,3 +195,15 @@ def test_default_profile_answers_enosys_for_calls_newer_than_it(bundle, default_
     bundle.args = ["nook-test-helper", "syscall", call]
     p = bundle.run()
     assert p.stdout.strip() == ("ok" if answer == "ok" else f"syscall: {answer}"), p.stderr
+
+
+def test_start_container_hooks_run_under_the_containers_seccomp_filter(bundle):
+    # runc runs them from its init once the filter is loaded: a hook in the container gets
+    # no call the container's program is denied.
+    bundle.config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                         "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}
+    bundle.config["hooks"] = {"startContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", "nook-test-helper syscall getcwd; true"], "env": ["PATH=/bin"]}]}
+    p = bundle.run()
+    assert p.returncode == 0, p.stderr
+    assert "syscall: EPERM" in p.stderr
