@@ -62,7 +62,7 @@ setup:
 
 # The config parser under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS; crashes land in build/fuzz/.
 FUZZ_SECONDS ?= 600
-FUZZ_SOURCES := tests/fuzz/fuzz_spec.c $(wildcard src/spec/*.c) src/util/error.c src/util/fs.c src/util/log.c \
+FUZZ_SOURCES := tests/fuzz/fuzz_spec.c $(wildcard src/spec/*.c) src/util/error.c src/util/fs.c src/util/id_list.c src/util/log.c src/util/socket.c \
                 src/linux/seccomp.c src/linux/terminal.c src/linux/mount.c
 $(BUILD)/fuzz/fuzz_spec: $(FUZZ_SOURCES)
 	@mkdir -p $(dir $@)

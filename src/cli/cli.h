@@ -13,7 +13,7 @@
 #define NOOK_VERSION "0.1.0"
 #endif
 /* The runtime-spec version this build implements (every 1.x config is accepted). */
-#define NOOK_SPEC_VERSION "1.2.1"
+#define NOOK_SPEC_VERSION "1.3.0"
 
 struct global_options {
         const char *root; /* NULL: the default for the caller */

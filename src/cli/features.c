@@ -1,5 +1,8 @@
 /* nook features */
 #define _GNU_SOURCE
+#include <json-c/json.h>
+#include <stdio.h>
+
 #include "cli/cli.h"
 #include "container/container.h"
 
@@ -10,6 +13,14 @@ int cmd_features(const struct global_options *g, int argc, char **argv, int *exi
                 options_usage("features", "Print the OCI features this build of nook implements, as JSON.", NULL, 0);
                 return 0;
         }
+        json_object *features = NULL;
         int ret = cli_expect_args("features", argc, 0, 0, false, "no arguments", err);
-        return ret < 0 ? ret : container_print_features(NOOK_SPEC_VERSION, NOOK_VERSION, err);
+        if (ret == 0)
+                ret = container_features(NOOK_SPEC_VERSION, NOOK_VERSION, &features, err);
+        if (ret < 0)
+                return ret;
+        printf("%s\n", json_object_to_json_string_ext(features, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(features);
+        return 0;
 }

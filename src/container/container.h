@@ -89,8 +89,8 @@ int container_check_host(struct json_object **report, nook_err *err);
  * host's `ps` with ps_args (default -ef), only the lines of those pids. */
 int container_ps(const char *root, const char *id, bool json, char *const *ps_args, size_t n_args, nook_err *err);
 
-/* Prints the OCI features structure of this build as JSON. */
-int container_print_features(const char *spec_version, const char *nook_version, nook_err *err);
+/* The OCI features structure of this build (features.md), as JSON. */
+int container_features(const char *spec_version, const char *nook_version, struct json_object **out, nook_err *err);
 
 /* Freezes (pause) or thaws (resume) every process of the container. */
 int container_pause(const char *root, const char *id, bool pause, nook_err *err);

@@ -28,7 +28,10 @@
 #include "container/sync.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
+#include "linux/net.h"
+#include "linux/netdev.h"
 #include "linux/process.h"
+#include "linux/resctrl.h"
 #include "linux/seccomp.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -150,6 +153,19 @@ static int check_sysctl_namespaces(const struct launch *l, nook_err *err)
 static int check_host(const struct launch *l, nook_err *err)
 {
         const struct spec_linux *linux_ = l->spec->linux;
+        for (size_t i = 0; linux_ != NULL && i < linux_->net_devices.len; i++) {
+                /* Moving an interface of the host's needs CAP_NET_ADMIN there (runc refuses it too). */
+                if (l->opts->rootless)
+                        return nook_error(err, EPERM, "linux.netDevices: not for rootless containers");
+                int ret = netdev_check(linux_->net_devices.items[i].host_name, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.netDevices");
+        }
+        if (linux_ != NULL && linux_->intel_rdt != NULL) {
+                int ret = resctrl_check(linux_->intel_rdt, l->opts->id, err);
+                if (ret < 0)
+                        return ret;
+        }
         int ret = lsm_check(l->spec->process, linux_ != NULL ? linux_->mount_label : NULL, err);
         if (ret == 0 && l->in_userns && linux_ != NULL)
                 ret = devices_check_host(linux_->devices.items, linux_->devices.len, err);
@@ -394,26 +410,54 @@ static int child_failure(struct launch *l, int ret, nook_err *err)
 }
 
 /* A new network namespace for the init (netns_by_parent): nook enters it only to
- * take an fd of it, and is back in its own before anything else happens. */
-static int make_netns(nook_err *err)
+ * take an fd of it and a socket in it (to bring its `lo` up once GO is sent, while
+ * the init goes on), and is back in its own before anything else happens. */
+static int make_netns(int *control, nook_err *err)
 {
         _cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         if (own < 0)
                 return nook_error_errno(err, "open `/proc/self/ns/net`");
         if (unshare(CLONE_NEWNET) < 0)
                 return nook_error_errno(err, "unshare the network namespace");
-        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int saved = errno;
+        _cleanup_close_ int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        int ret = fd < 0 ? nook_error_errno(err, "open the new network namespace") : net_control_socket(err);
         /* (Its failure fails the create before any hook runs.) */
         if (setns(own, CLONE_NEWNET) < 0) {
-                saved = errno;
-                if (fd >= 0)
-                        close(fd);
+                int saved = errno;
+                if (ret >= 0)
+                        close(ret);
+                nook_error_free(err);
                 return nook_error(err, saved, "return to nook's own network namespace");
         }
-        if (fd < 0)
-                return nook_error(err, saved, "open the new network namespace");
-        return fd;
+        if (ret < 0)
+                return ret;
+        *control = ret;
+        return steal_fd(&fd);
+}
+
+/* linux.netDevices, into the init's network namespace once it exists (netns: the one
+ * nook made, or -1) and before any hook. */
+static int move_net_devices(const struct launch *l, int netns, nook_err *err)
+{
+        const struct spec_linux *linux_ = l->spec->linux;
+        if (linux_ == NULL || linux_->net_devices.len == 0)
+                return 0;
+        _cleanup_close_ int own = -1;
+        if (netns < 0) {
+                /* Our child, not yet reaped: the pid is still the init's. */
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/ns/net", l->pid);
+                netns = own = open(path, O_RDONLY | O_CLOEXEC);
+                if (own < 0)
+                        return nook_error_errno(err, "linux.netDevices: open `%s`", path);
+        }
+        for (size_t i = 0; i < linux_->net_devices.len; i++) {
+                const struct spec_net_device *d = &linux_->net_devices.items[i];
+                int ret = netdev_move(d->host_name, spec_net_device_name(d), netns, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.netDevices");
+        }
+        return 0;
 }
 
 /* Answers the init's protocol until it reports ready. */
@@ -422,10 +466,10 @@ static int handshake(struct launch *l, nook_err *err)
         struct sync_msg msg;
         const struct spec_process *process = l->spec->process;
         int ret = 0;
-        _cleanup_close_ int netns = -1;
+        _cleanup_close_ int netns = -1, netns_control = -1;
         /* Meanwhile the init makes its namespaces and mounts (cgroup_deferred). */
         if (l->netns_by_parent)
-                ret = netns = make_netns(err);
+                ret = netns = make_netns(&netns_control, err);
         if (ret >= 0 && l->cgroup_deferred && l->state.cgroup != NULL)
                 ret = launch_cgroup(l, err);
         if (ret >= 0 && process->oom_score_adj.set)
@@ -439,6 +483,9 @@ static int handshake(struct launch *l, nook_err *err)
                 ret = userns_write_maps(l->child, uids, gids, err);
         if (ret >= 0)
                 ret = netns >= 0 ? sync_send_fd(l->sync_fd, SYNC_GO, netns, err) : sync_send(l->sync_fd, SYNC_GO, 0, err);
+        /* While the init goes on; before nook reads its next message, so before any hook. */
+        if (ret >= 0 && netns_control >= 0)
+                ret = net_loopback_up(netns_control, err);
         if (ret < 0)
                 return child_failure(l, ret, err);
         if (l->second_fork) {
@@ -468,6 +515,9 @@ static int handshake(struct launch *l, nook_err *err)
                 }
         }
         l->state.pid = l->pid;
+        ret = move_net_devices(l, netns, err);
+        if (ret == 0 && l->spec->linux != NULL && l->spec->linux->intel_rdt != NULL)
+                ret = resctrl_join_new(l->spec->linux->intel_rdt, l->state.id, l->pid, err);
         while (ret == 0) {
                 int fd = -1;
                 ret = sync_recv(l->sync_fd, &msg, &fd, err);
@@ -563,6 +613,13 @@ void launch_abort(struct launch *l)
                 waitpid(l->pid, NULL, 0);
         nook_err err = NULL;
         if (l->state.cgroup != NULL && cgroup_destroy(l->state.cgroup, &err) < 0) {
+                log_warning("clean up: %s", err->msg);
+                nook_error_free(&err);
+        }
+        /* (Past the checks, which the state dir says: the groups resctrl_check found free.) */
+        const struct spec_linux *linux_ = l->spec != NULL ? l->spec->linux : NULL;
+        if (l->state.dir != NULL && linux_ != NULL && linux_->intel_rdt != NULL &&
+            resctrl_remove(linux_->intel_rdt, l->state.id, &err) < 0) {
                 log_warning("clean up: %s", err->msg);
                 nook_error_free(&err);
         }

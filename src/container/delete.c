@@ -12,6 +12,7 @@
 
 #include "container/hooks.h"
 #include "container/launch.h"
+#include "linux/resctrl.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -86,6 +87,14 @@ int container_destroy(struct container_state *state, const struct spec *spec, no
                         ret = cgroup_destroy(state->cgroup, err);
                 if (ret < 0)
                         return ret;
+        }
+        if (spec != NULL && spec->linux != NULL && spec->linux->intel_rdt != NULL) {
+                /* Its processes are gone; a resctrl mount gone too took the group with it. */
+                nook_err rdt_err = NULL;
+                if (resctrl_remove(spec->linux->intel_rdt, state->id, &rdt_err) < 0) {
+                        log_warning("%s", rdt_err->msg);
+                        nook_error_free(&rdt_err);
+                }
         }
         if (spec != NULL && spec->hooks[HOOK_POSTSTOP].len > 0) {
                 json_object *o = state_to_json(state, STATUS_STOPPED);

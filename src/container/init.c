@@ -24,6 +24,7 @@
 #include "linux/devices.h"
 #include "linux/masked.h"
 #include "linux/mount.h"
+#include "linux/net.h"
 #include "linux/process.h"
 #include "linux/rootfs.h"
 #include "linux/syscalls.h"
@@ -423,6 +424,11 @@ static int init_run(struct launch *l, nook_err *err)
                 ret = nook_error_errno(err, "unshare the cgroup namespace");
         if (ret != 0)
                 return ret; /* > 0: the outer stage, its work done */
+        /* A network namespace of its own that nook did not make (netns_by_parent): `lo` up,
+         * before any hook. */
+        const struct spec_namespace *netns = spec_namespace(spec, NS_NETWORK);
+        if (netns != NULL && netns->path == NULL && !l->netns_by_parent && (ret = net_loopback_up(-1, err)) < 0)
+                return ret;
         /* Its own session, as runc gives the container: signals to nook's caller's process group
          * (a terminal's ^C, conmon's kill of its group on --timeout) are not the container's. */
         if (setsid() < 0)

@@ -9,6 +9,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,9 +20,11 @@
 #include "container/sync.h"
 #include "linux/caps.h"
 #include "linux/process.h"
+#include "linux/stdio.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/user.h"
 
 int process_setup_attributes(const struct spec_linux *linux_, const struct spec_process *process, nook_err *err)
 {
@@ -31,6 +37,11 @@ int process_setup_attributes(const struct spec_linux *linux_, const struct spec_
                 int ret = process_set_scheduler(&process->scheduler, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "process.scheduler");
+        }
+        if (linux_ != NULL && linux_->memory_policy != NULL) {
+                int ret = process_set_memory_policy(linux_->memory_policy, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "linux.memoryPolicy");
         }
         if (process->has_io_priority) {
                 int ret = process_set_io_priority(&process->io_priority, err);
@@ -97,11 +108,61 @@ static void reset_signals(void)
                 sigaction(sig, &dfl, NULL);
 }
 
+/* The program's environment: process.env, plus HOME from the container's
+ * /etc/passwd entry of the user (else "/") when process.env has none, as runc and
+ * crun give it (Docker leaves HOME to the runtime). */
+struct environment {
+        const char **items; /* borrowed from process.env, or owned with HOME appended */
+        size_t len;
+        char *home; /* owned "HOME=…", or NULL */
+        bool owned;
+};
+
+static void environment_free(struct environment *env)
+{
+        if (env->owned)
+                free(env->items);
+        free(env->home);
+}
+
+static int environment_with_home(const struct spec_process *process, bool exact, struct environment *env,
+                                 nook_err *err)
+{
+        *env = (struct environment){ .items = (const char **)process->env.items, .len = process->env.len };
+        if (exact)
+                return 0;
+        for (size_t i = 0; i < process->env.len; i++)
+                if (strncmp(process->env.items[i], "HOME=", 5) == 0)
+                        return 0;
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *home = NULL;
+        int ret = root < 0 ? nook_error_errno(err, "open `/`") : user_home_in_root(root, process->user.uid, &home, err);
+        if (ret < 0)
+                return nook_error_wrap(err, "HOME of uid %u", process->user.uid);
+        const char **items = calloc(process->env.len + 1, sizeof(*items));
+        if (items == NULL || asprintf(&env->home, "HOME=%s", home != NULL ? home : "/") < 0) {
+                free(items);
+                env->home = NULL;
+                return nook_error(err, ENOMEM, "environment");
+        }
+        memcpy(items, process->env.items, process->env.len * sizeof(*items));
+        items[process->env.len] = env->home;
+        *env = (struct environment){ .items = items, .len = process->env.len + 1, .home = env->home, .owned = true };
+        return 0;
+}
+
 int process_finish(const struct process_final *f, nook_err *err)
 {
         const struct spec_process *process = f->process;
+        __attribute__((cleanup(environment_free))) struct environment env = { 0 };
+        int ret = environment_with_home(process, f->exact_env, &env, err);
+        if (ret < 0)
+                return ret;
+        /* (With ctty_fd, the stdio the program gets is that terminal, not ours.) */
+        if (f->ctty_fd < 0 && (ret = stdio_give_to_user(process->user.uid, err)) < 0)
+                return ret;
         struct spec_capabilities caps;
-        int ret = become_user(process, &caps, err);
+        ret = become_user(process, &caps, err);
         if (ret < 0)
                 return ret;
         _cleanup_free_ char *path = NULL;
@@ -136,8 +197,8 @@ int process_finish(const struct process_final *f, nook_err *err)
                 .path = path,
                 .argv = process->args.items,
                 .argc = process->args.len,
-                .envp = process->env.items,
-                .envc = process->env.len,
+                .envp = env.items,
+                .envc = env.len,
         };
         struct stub_plan *plan;
         ret = stub_build(&req, &plan, err);

@@ -13,13 +13,14 @@
 #include "spec/spec.h"
 #include "util/error.h"
 
-/* Personality (linux may be NULL), scheduler, I/O priority, umask and the
+/* Personality and memory policy (linux may be NULL), scheduler, I/O priority, umask and the
  * working directory, resolved inside the current root. */
 int process_setup_attributes(const struct spec_linux *linux_, const struct spec_process *process, nook_err *err);
 
 struct process_final {
         const struct spec_process *process;
         const char *path;           /* the program; NULL: args[0], looked up on PATH */
+        bool exact_env;             /* process.env as given (a hook's): no HOME added */
         const struct stub_exe *exe; /* NULL: leave the exe link alone */
         bool fork_child;            /* exec: fork into the pid namespace after the swap */
         int ctty_fd;                /* a pty slave to become the controlling terminal and stdio, or -1 */

@@ -25,6 +25,7 @@
 #include "container/sync.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
+#include "linux/resctrl.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
 #include "util/cleanup.h"
@@ -260,6 +261,10 @@ static int child_run(struct spawn *s, nook_err *err)
         ret = sync_expect(s->child_sync_fd, SYNC_GO, &msg, err);
         if (ret < 0)
                 return ret;
+        /* execCPUAffinity.final: GO says we are in every cgroup of the container (cpuset too). */
+        if (process->exec_cpu_affinity_final.bits != NULL &&
+            process_set_affinity(0, &process->exec_cpu_affinity_final, err) < 0)
+                return nook_error_wrap(err, "process.execCPUAffinity.final");
         if (s->ns_flags != 0 && setns(s->init_pidfd, s->ns_flags) < 0)
                 return nook_error_errno(err, "join the namespaces of the container (pid %d)", req->state->pid);
         if (s->root_fd >= 0 && (fchdir(s->root_fd) < 0 || chroot(".") < 0))
@@ -277,6 +282,7 @@ static int child_run(struct spawn *s, nook_err *err)
         struct process_final final = {
                 .process = process,
                 .path = req->path,
+                .exact_env = req->exact_env,
                 .exe = s->protect_exe ? &exe : NULL,
                 .fork_child = true,
                 .ctty_fd = slave,
@@ -310,13 +316,23 @@ static int start_intermediate(struct spawn *s, nook_err *err)
                 if (ret < 0)
                         return ret;
         }
-        long pid = launch_clone(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
-        if (pid < 0) {
+        /* execCPUAffinity.initial: the intermediate is born with it, before it is in any
+         * cgroup of the container; nook takes its own back at once. */
+        const struct spec_id_set *initial = &s->req->process->exec_cpu_affinity_initial;
+        unsigned long *own_cpus = NULL;
+        if (initial->bits != NULL && process_push_affinity(initial, &own_cpus, err) < 0) {
                 cgroup_join_close(&s->cgroup_join);
-                return nook_error_errno(err, "clone3 the exec process");
+                return nook_error_wrap(err, "process.execCPUAffinity.initial");
         }
+        long pid = launch_clone(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
         if (pid == 0)
                 child_main(s);
+        int clone_errno = errno;
+        process_pop_affinity(own_cpus);
+        if (pid < 0) {
+                cgroup_join_close(&s->cgroup_join);
+                return nook_error(err, clone_errno, "clone3 the exec process");
+        }
         cgroup_join_close(&s->cgroup_join);
         s->intermediate = (pid_t)pid;
         close(s->child_sync_fd);
@@ -327,6 +343,9 @@ static int start_intermediate(struct spawn *s, nook_err *err)
         const struct spec_process *process = s->req->process;
         if (ret == 0 && process->oom_score_adj.set)
                 ret = process_set_oom_score_adj(s->intermediate, (int)process->oom_score_adj.value, err);
+        const struct spec_linux *linux_ = s->req->spec->linux;
+        if (ret == 0 && linux_ != NULL && linux_->intel_rdt != NULL)
+                ret = resctrl_join(linux_->intel_rdt, s->req->state->id, s->intermediate, err);
         if (ret == 0)
                 ret = sync_send(s->sync_fd, SYNC_GO, 0, err);
         return ret;
@@ -473,6 +492,8 @@ static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid
                 process.args.len = 1;
         }
         process.env = hook->env;
+        /* (The program's, not a hook's.) */
+        process.exec_cpu_affinity_initial = process.exec_cpu_affinity_final = (struct spec_id_set){ 0 };
         /* Under the container's seccomp filter, as runc runs them (they are children of
          * its init once the filter is loaded): a hook gets no call the program is denied. */
         struct spawn_request req = {
@@ -480,6 +501,7 @@ static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid
                 .spec = c->spec,
                 .process = &process,
                 .path = hook->path,
+                .exact_env = true,
                 .stdin_fd = stdin_fd,
                 .stdout_fd = STDERR_FILENO,
                 .filter = c->filter->filter,

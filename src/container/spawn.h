@@ -37,6 +37,7 @@ struct spawn_request {
         const struct spec *spec;             /* the container's config (linux.personality) */
         const struct spec_process *process;  /* what to run, and as whom */
         const char *path;                    /* the program; NULL: process->args[0] on PATH */
+        bool exact_env;                      /* a hook's: process->env as given, no HOME added */
         const char *const *cgroups;          /* sub-cgroups: "[controller[,controller]:]path" */
         size_t n_cgroups;
         const char *console_socket; /* with process->terminal: where the master goes; NULL: back to nook */

@@ -18,6 +18,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/id_list.h"
 #include "util/log.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -87,6 +88,44 @@ int process_set_io_priority(const struct spec_io_priority *prio, nook_err *err)
         if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) < 0)
                 return nook_error_errno(err, "set I/O priority class %d level %d", prio->io_class, prio->priority);
         return 0;
+}
+
+int process_set_memory_policy(const struct spec_memory_policy *policy, nook_err *err)
+{
+        /* maxnode counts one bit more than the mask holds: the kernel drops the last one. */
+        unsigned long maxnode = policy->nodes.bits != NULL ? (unsigned long)policy->nodes.nbits + 1 : 0;
+        if (syscall(SYS_set_mempolicy, policy->mode | (int)policy->flags, policy->nodes.bits, maxnode) < 0)
+                return nook_error_errno(err, "set_mempolicy mode %d flags %#x", policy->mode, (unsigned)policy->flags);
+        return 0;
+}
+
+int process_set_affinity(pid_t pid, const struct spec_id_set *cpus, nook_err *err)
+{
+        if (sched_setaffinity(pid, id_list_bytes(cpus->nbits), (cpu_set_t *)cpus->bits) < 0)
+                return nook_error_errno(err, "set the CPU affinity of pid %d", pid);
+        return 0;
+}
+
+int process_push_affinity(const struct spec_id_set *cpus, unsigned long **saved, nook_err *err)
+{
+        /* As large as any list may name: a smaller mask than the kernel's fails with EINVAL. */
+        size_t size = id_list_bytes(ID_LIST_MAX + 1);
+        _cleanup_free_ unsigned long *own = malloc(size);
+        if (own == NULL || sched_getaffinity(0, size, (cpu_set_t *)own) < 0)
+                return nook_error_errno(err, "read the CPU affinity");
+        int ret = process_set_affinity(0, cpus, err);
+        if (ret < 0)
+                return ret;
+        *saved = steal_pointer(&own);
+        return 0;
+}
+
+void process_pop_affinity(unsigned long *saved)
+{
+        if (saved == NULL)
+                return;
+        (void)sched_setaffinity(0, id_list_bytes(ID_LIST_MAX + 1), (cpu_set_t *)saved);
+        free(saved);
 }
 
 int process_open_procfs(int rootfd, nook_err *err)

@@ -1,5 +1,5 @@
 /* Per-process settings: rlimits, oom_score_adj, personality, scheduler, I/O
- * priority, sysctls, and finding the program to execute. */
+ * priority, memory policy, CPU affinity, sysctls, and finding the program to execute. */
 #ifndef NOOK_LINUX_PROCESS_H
 #define NOOK_LINUX_PROCESS_H
 
@@ -20,6 +20,17 @@ int process_set_oom_score_adj(pid_t pid, int value, nook_err *err);
 int process_set_personality(int persona, nook_err *err);
 int process_set_scheduler(const struct spec_scheduler *scheduler, nook_err *err);
 int process_set_io_priority(const struct spec_io_priority *prio, nook_err *err);
+
+/* set_mempolicy(2) for the calling thread (inherited by its children and kept across execve). */
+int process_set_memory_policy(const struct spec_memory_policy *policy, nook_err *err);
+
+/* sched_setaffinity(2) of pid (0: the calling thread) to cpus (bits set). */
+int process_set_affinity(pid_t pid, const struct spec_id_set *cpus, nook_err *err);
+
+/* Sets the calling thread's affinity to cpus for what it clones next; *saved (heap)
+ * keeps the old one for process_pop_affinity, which restores and frees it (NULL: nothing). */
+int process_push_affinity(const struct spec_id_set *cpus, unsigned long **saved, nook_err *err);
+void process_pop_affinity(unsigned long *saved);
 
 /* Writes one sysctl ("net.ipv4.ip_forward") under procfd/sys, refusing symlinks and other mounts. */
 int process_write_sysctl(int procfd, const char *key, const char *value, nook_err *err);

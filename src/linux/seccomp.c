@@ -317,11 +317,6 @@ void seccomp_program_free(struct seccomp_program *p)
 
 size_t seccomp_names(enum seccomp_names kind, const char **out, size_t max)
 {
-        static const char *const action_names[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-                                                     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-                                                     "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP" };
-        static const char *const operator_names[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
-                                                       "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE" };
         static const char *const arch_names[] = {
                 "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
                 "SCMP_ARCH_AARCH64",  "SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
@@ -333,21 +328,19 @@ size_t seccomp_names(enum seccomp_names kind, const char **out, size_t max)
         size_t n = 0;
         uint32_t token;
         switch (kind) {
-        case SECCOMP_NAMES_ACTIONS:
-                for (size_t i = 0; i < ARRAY_SIZE(action_names); i++)
-                        if (n < max)
-                                out[n++] = action_names[i];
-                break;
-        case SECCOMP_NAMES_OPERATORS:
-                for (size_t i = 0; i < ARRAY_SIZE(operator_names); i++)
-                        if (n < max)
-                                out[n++] = operator_names[i];
-                break;
-        case SECCOMP_NAMES_ARCHITECTURES:
-                for (size_t i = 0; i < ARRAY_SIZE(arch_names); i++)
-                        if (n < max && seccomp_arch_token(arch_names[i], &token) == 0)
+        case SECCOMP_NAMES_ARCHITECTURES: {
+                /* As seccomp_compile takes them: libseccomp knows the name, and the arch can join a
+                 * filter of this host's (one byte order per filter). */
+                __attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+                for (size_t i = 0; ctx != NULL && i < ARRAY_SIZE(arch_names); i++) {
+                        if (n >= max || seccomp_arch_token(arch_names[i], &token) < 0)
+                                continue;
+                        int added = seccomp_arch_add(ctx, token);
+                        if (added == 0 || added == -EEXIST)
                                 out[n++] = arch_names[i];
+                }
                 break;
+        }
         case SECCOMP_NAMES_FLAGS:
         case SECCOMP_NAMES_SUPPORTED_FLAGS:
                 for (size_t i = 0; i < ARRAY_SIZE(filter_flags); i++)

@@ -57,11 +57,10 @@ int seccomp_arch_token(const char *name, uint32_t *token);
  * or already answers ENOSYS. */
 int seccomp_enosys_prepend(const struct spec_seccomp *config, struct seccomp_program *program, nook_err *err);
 
-/* For `nook features`: the names this build accepts, and the flags this kernel has. */
+/* For `nook features`: the architectures and flags the compiler takes, and the
+ * flags this kernel has (actions and operators are the parser's: spec_names). */
 enum seccomp_names {
-        SECCOMP_NAMES_ACTIONS,
-        SECCOMP_NAMES_OPERATORS,
-        SECCOMP_NAMES_ARCHITECTURES, /* those libseccomp knows */
+        SECCOMP_NAMES_ARCHITECTURES, /* those libseccomp knows that join a filter of this host's */
         SECCOMP_NAMES_FLAGS,
         SECCOMP_NAMES_SUPPORTED_FLAGS,
 };

@@ -11,6 +11,7 @@
 
 #include "spec/spec.h"
 #include "util/cleanup.h"
+#include "util/id_list.h"
 #include "util/log.h"
 
 static size_t push_key(struct parser *p, const char *key)
@@ -211,6 +212,17 @@ struct generic_array {
         size_t len;
 };
 
+/* Empties a SPEC_ARRAY and gives it room for n zeroed items (none when n is 0). */
+static int reset_array(struct parser *p, struct generic_array *array, size_t n, size_t elem_size)
+{
+        free(array->items);
+        array->items = NULL;
+        array->len = 0;
+        if (n > 0 && (array->items = calloc(n, elem_size)) == NULL)
+                return parse_fail(p, "out of memory");
+        return 0;
+}
+
 int parse_array(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const struct array_type *type = arg;
@@ -218,15 +230,10 @@ int parse_array(struct parser *p, json_object *v, void *dest, const void *arg)
         if (expect(p, v, json_type_array, "an array") < 0)
                 return nook_error_ret(*p->err);
         size_t n = json_object_array_length(v);
-        free(array->items);
-        array->items = NULL;
-        array->len = 0;
-        if (n == 0)
-                return 0;
-        char *items = calloc(n, type->elem_size);
-        if (items == NULL)
-                return parse_fail(p, "out of memory");
-        array->items = items;
+        int ret = reset_array(p, array, n, type->elem_size);
+        if (ret < 0 || n == 0)
+                return ret;
+        char *items = array->items;
         array->len = n;
         for (size_t i = 0; i < n; i++) {
                 json_object *item = json_object_array_get_idx(v, i);
@@ -281,6 +288,49 @@ int parse_string_map(struct parser *p, json_object *v, void *dest, const void *a
         return 0;
 }
 
+int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_id_set *set = dest;
+        const char *text;
+        if (parse_string(p, v, &text, NULL) < 0)
+                return nook_error_ret(*p->err);
+        free(set->bits);
+        set->bits = NULL;
+        nook_err err = NULL;
+        if (id_list_parse(text, &set->bits, &set->nbits, &err) < 0) {
+                int ret = parse_fail(p, "%s", err->msg);
+                nook_error_free(&err);
+                return ret;
+        }
+        return 0;
+}
+
+int parse_object_map(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        const struct array_type *type = arg;
+        struct generic_array *array = dest;
+        if (expect(p, v, json_type_object, "an object") < 0)
+                return nook_error_ret(*p->err);
+        size_t n = (size_t)json_object_object_length(v);
+        int ret = reset_array(p, array, n, type->elem_size);
+        if (ret < 0 || n == 0)
+                return ret;
+        char *items = array->items;
+        json_object_object_foreach(v, key, value)
+        {
+                char *item = items + array->len * type->elem_size;
+                *(const char **)item = key;
+                array->len++;
+                size_t old = push_key(p, key);
+                ret = value == NULL ? parse_fail(p, "expected an object, got null") : type->parse(p, value, item, type->arg);
+                pop(p, old);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
 /* A one-letter type out of an allowed set ("cbup" for devices). */
 int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg)
 {
@@ -314,6 +364,18 @@ int parse_enum(struct parser *p, json_object *v, void *dest, const void *arg)
                 return parse_fail(p, "unknown %s \"%s\"", type->what, name);
         *(int *)dest = value;
         return 0;
+}
+
+int parse_flags(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        SPEC_ARRAY(int) flags = { 0 };
+        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(parse_enum, int, arg));
+        uint64_t mask = 0;
+        for (size_t i = 0; ret == 0 && i < flags.len; i++)
+                mask |= (uint64_t)flags.items[i];
+        free(flags.items);
+        *(uint64_t *)dest = mask;
+        return ret;
 }
 
 int parse_object(struct parser *p, json_object *v, void *dest, const void *arg)

@@ -77,12 +77,21 @@ int parse_strings(struct parser *p, json_object *v, void *dest, const void *arg)
 int parse_string_map(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct enum_type; dest: int */
 int parse_enum(struct parser *p, json_object *v, void *dest, const void *arg);
+/* An array of flag names: arg: struct enum_type of their bits; dest: uint64_t, their OR. */
+int parse_flags(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct object_type; dest: the struct itself */
 int parse_object(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct object_type; dest: a pointer to the struct, allocated here */
 int parse_object_ptr(struct parser *p, json_object *v, void *dest, const void *arg);
 /* arg: struct array_type; dest: SPEC_ARRAY */
 int parse_array(struct parser *p, json_object *v, void *dest, const void *arg);
+
+/* A list of ids ("0-3,7"); dest: struct spec_id_set. */
+int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg);
+
+/* An object whose keys name its entries ({"eth0": {...}}): arg: struct array_type of the
+ * entries, whose first member is their key (const char *); dest: SPEC_ARRAY. */
+int parse_object_map(struct parser *p, json_object *v, void *dest, const void *arg);
 
 /* arg: the allowed letters ("cbup"); dest: char. */
 int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg);

@@ -23,7 +23,7 @@ static const struct name_value seccomp_actions[] = {
         { "SCMP_ACT_LOG", SPEC_SECCOMP_LOG },
         { "SCMP_ACT_NOTIFY", SPEC_SECCOMP_NOTIFY },
 };
-static const struct enum_type seccomp_action_enum = ENUM_TYPE(seccomp_actions, "seccomp action");
+const struct enum_type seccomp_action_enum = ENUM_TYPE(seccomp_actions, "seccomp action");
 
 static const struct name_value seccomp_ops[] = {
         { "SCMP_CMP_NE", SPEC_SECCOMP_OP_NE }, { "SCMP_CMP_LT", SPEC_SECCOMP_OP_LT },
@@ -31,13 +31,13 @@ static const struct name_value seccomp_ops[] = {
         { "SCMP_CMP_GE", SPEC_SECCOMP_OP_GE }, { "SCMP_CMP_GT", SPEC_SECCOMP_OP_GT },
         { "SCMP_CMP_MASKED_EQ", SPEC_SECCOMP_OP_MASKED_EQ },
 };
+const struct enum_type seccomp_operator_enum = ENUM_TYPE(seccomp_ops, "seccomp operator");
 
 static const struct field seccomp_arg_fields[] = {
         FIELD("index", parse_u32, struct spec_seccomp_arg, index, NULL),
         FIELD("value", parse_u64, struct spec_seccomp_arg, value, NULL),
         FIELD("valueTwo", parse_u64, struct spec_seccomp_arg, value_two, NULL),
-        FIELD("op", parse_enum, struct spec_seccomp_arg, op,
-              &(struct enum_type)ENUM_TYPE(seccomp_ops, "seccomp operator")),
+        FIELD("op", parse_enum, struct spec_seccomp_arg, op, &seccomp_operator_enum),
 };
 static int finish_seccomp_arg(struct parser *p, void *dest)
 {

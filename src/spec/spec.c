@@ -140,30 +140,46 @@ static const struct name_value scheduler_flag_names[] = {
 };
 static const struct enum_type scheduler_flag_type = ENUM_TYPE(scheduler_flag_names, "scheduler flag");
 
-static int parse_scheduler_flags(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        SPEC_ARRAY(int) flags = { 0 };
-        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(parse_enum, int, &scheduler_flag_type));
-        uint64_t mask = 0;
-        for (size_t i = 0; ret == 0 && i < flags.len; i++)
-                mask |= (uint64_t)flags.items[i];
-        free(flags.items);
-        *(uint64_t *)dest = mask;
-        return ret;
-}
-
 static const struct field scheduler_fields[] = {
         FIELD("policy", parse_enum, struct spec_scheduler, policy,
               &(struct enum_type)ENUM_TYPE(scheduler_policies, "scheduler policy")),
         FIELD("nice", parse_i32, struct spec_scheduler, nice, NULL),
         FIELD("priority", parse_i32, struct spec_scheduler, priority, NULL),
-        FIELD("flags", parse_scheduler_flags, struct spec_scheduler, flags, NULL),
+        FIELD("flags", parse_flags, struct spec_scheduler, flags, &scheduler_flag_type),
         FIELD("runtime", parse_u64, struct spec_scheduler, runtime, NULL),
         FIELD("deadline", parse_u64, struct spec_scheduler, deadline, NULL),
         FIELD("period", parse_u64, struct spec_scheduler, period, NULL),
 };
-static const struct object_type scheduler_type = OBJECT_TYPE(struct spec_scheduler, scheduler_fields, NULL);
+#define SCHED_DEADLINE_POLICY 6
+#define SCHED_DEADLINE_MIN_RUNTIME 1024 /* ns: the kernel keeps runtimes in units of 2^DL_SCALE */
+
+/* The kernel's own rules for SCHED_DEADLINE (sched_setattr(2)), checked before clone
+ * so that the error names the field: runtime <= deadline <= period (0: the deadline). */
+static int finish_scheduler(struct parser *p, void *dest)
+{
+        const struct spec_scheduler *s = dest;
+        if (s->policy != SCHED_DEADLINE_POLICY) {
+                if (s->runtime != 0 || s->deadline != 0 || s->period != 0)
+                        return parse_fail(p, "runtime, deadline and period are for SCHED_DEADLINE only");
+                return 0;
+        }
+        if (s->runtime < SCHED_DEADLINE_MIN_RUNTIME)
+                return parse_fail_field(p, "runtime", "must be at least %d (ns) with SCHED_DEADLINE, got %llu",
+                                        SCHED_DEADLINE_MIN_RUNTIME, (unsigned long long)s->runtime);
+        if (s->deadline == 0)
+                return parse_fail_field(p, "deadline", "required with SCHED_DEADLINE");
+        if (s->deadline >= 1ULL << 63 || s->period >= 1ULL << 63)
+                return parse_fail_field(p, s->period >= 1ULL << 63 ? "period" : "deadline", "out of range");
+        if (s->runtime > s->deadline)
+                return parse_fail_field(p, "deadline", "must not be less than the runtime (%llu < %llu)",
+                                        (unsigned long long)s->deadline, (unsigned long long)s->runtime);
+        if (s->period != 0 && s->period < s->deadline)
+                return parse_fail_field(p, "period", "must not be less than the deadline (%llu < %llu)",
+                                        (unsigned long long)s->period, (unsigned long long)s->deadline);
+        return 0;
+}
+static const struct object_type scheduler_type =
+        OBJECT_TYPE(struct spec_scheduler, scheduler_fields, finish_scheduler);
 
 static int parse_scheduler(struct parser *p, json_object *v, void *dest, const void *arg)
 {
@@ -194,8 +210,8 @@ static int parse_io_priority(struct parser *p, json_object *v, void *dest, const
 }
 
 static const struct field cpu_affinity_fields[] = {
-        FIELD("initial", parse_string, struct spec_process, exec_cpu_affinity_initial, NULL),
-        FIELD("final", parse_string, struct spec_process, exec_cpu_affinity_final, NULL),
+        FIELD("initial", parse_id_set, struct spec_process, exec_cpu_affinity_initial, NULL),
+        FIELD("final", parse_id_set, struct spec_process, exec_cpu_affinity_final, NULL),
 };
 static const struct object_type cpu_affinity_type = OBJECT_TYPE(struct spec_process, cpu_affinity_fields, NULL);
 
@@ -312,7 +328,7 @@ static const struct field hooks_fields[] = {
         HOOK_FIELD("poststart", HOOK_POSTSTART),
         HOOK_FIELD("poststop", HOOK_POSTSTOP),
 };
-static const struct object_type hooks_object_type = OBJECT_TYPE(struct spec, hooks_fields, NULL);
+const struct object_type hooks_object_type = OBJECT_TYPE(struct spec, hooks_fields, NULL);
 
 /* ---- linux ---- */
 
@@ -320,7 +336,7 @@ static const struct name_value namespace_names[] = {
         { "mount", NS_MOUNT }, { "pid", NS_PID },       { "network", NS_NETWORK }, { "ipc", NS_IPC },
         { "uts", NS_UTS },     { "user", NS_USER },     { "cgroup", NS_CGROUP },   { "time", NS_TIME },
 };
-static const struct enum_type namespace_enum = ENUM_TYPE(namespace_names, "namespace");
+const struct enum_type namespace_enum = ENUM_TYPE(namespace_names, "namespace");
 
 static const struct field namespace_fields[] = {
         FIELD("type", parse_enum, struct spec_namespace, type, &namespace_enum),
@@ -435,6 +451,9 @@ static const struct field linux_fields[] = {
         FIELD("seccomp", parse_seccomp, struct spec_linux, seccomp, &seccomp_type),
         { "personality", parse_personality, 0, NULL },
         FIELD("mountLabel", parse_string, struct spec_linux, mount_label, NULL),
+        FIELD("memoryPolicy", parse_memory_policy, struct spec_linux, memory_policy, NULL),
+        FIELD("netDevices", parse_object_map, struct spec_linux, net_devices, &net_devices_type),
+        FIELD("intelRdt", parse_object_ptr, struct spec_linux, intel_rdt, &intel_rdt_type),
 };
 
 static const char *const propagation_names[] = { "private", "rprivate", "slave", "rslave",
@@ -590,8 +609,15 @@ static int validate_spec(struct parser *p, void *dest)
                 if (!has_namespace(s, ns))
                         return parse_fail(p, "linux.sysctl: \"%s\" needs its own %s namespace", key,
                                           spec_namespace_name(ns));
+                /* Two values for one name: which one wins would be an accident of order. */
+                bool hostname = strcmp(key, "kernel.hostname") == 0 && s->hostname != NULL && s->hostname[0] != '\0';
+                bool domainname = strcmp(key, "kernel.domainname") == 0 && s->domainname != NULL &&
+                                  s->domainname[0] != '\0';
+                if (hostname || domainname)
+                        return parse_fail(p, "linux.sysctl: \"%s\" conflicts with the \"%s\" field: give one of them",
+                                          key, hostname ? "hostname" : "domainname");
         }
-        return 0;
+        return validate_host_resources(p, s);
 }
 
 /* ---- entry points ---- */
@@ -720,7 +746,7 @@ int spec_parse_process(const char *text, size_t len, struct spec_process **out, 
 {
         int ret = parse_fragment(text, len, &process_type, (void **)out, json, err);
         if (ret == 0 && (*out)->args.len == 0) {
-                free(*out);
+                spec_process_free(*out);
                 json_object_put(*json);
                 return nook_error(err, 0, "args: required and must not be empty");
         }
@@ -741,6 +767,8 @@ void spec_process_free(struct spec_process *process)
         free(process->args.items);
         free(process->env.items);
         free(process->rlimits.items);
+        free(process->exec_cpu_affinity_initial.bits);
+        free(process->exec_cpu_affinity_final.bits);
         free(process);
 }
 
@@ -774,6 +802,7 @@ void spec_free(struct spec *spec)
                 free(l->readonly_paths.items);
                 free(l->sysctl.items);
                 spec_free_seccomp(l->seccomp);
+                spec_free_host_resources(l);
                 free(l);
         }
         json_object_put(spec->json);

@@ -45,6 +45,13 @@ struct spec_string_pair {
 typedef SPEC_ARRAY(const char *) spec_strings;
 typedef SPEC_ARRAY(struct spec_string_pair) spec_map;
 
+/* A list of CPU or NUMA node ids ("0-3,7") as a bit mask, bit n = id n
+ * (util/id_list.h); bits == NULL when absent or empty. */
+struct spec_id_set {
+        unsigned long *bits;
+        size_t nbits; /* highest id + 1 */
+};
+
 /* ---- process ---- */
 
 struct spec_rlimit {
@@ -98,7 +105,8 @@ struct spec_process {
         struct spec_scheduler scheduler;
         bool has_io_priority;
         struct spec_io_priority io_priority;
-        const char *exec_cpu_affinity_initial, *exec_cpu_affinity_final;
+        /* exec'd processes only: before they enter the cgroup, and once in it. */
+        struct spec_id_set exec_cpu_affinity_initial, exec_cpu_affinity_final;
 };
 
 /* ---- mounts ---- */
@@ -279,6 +287,28 @@ struct spec_time_offset {
         uint32_t nanosecs;
 };
 
+struct spec_memory_policy {
+        int mode;       /* MPOL_* */
+        uint64_t flags; /* MPOL_F_* */
+        struct spec_id_set nodes;
+};
+
+/* linux.netDevices: one interface of the runtime's network namespace moved into the container's. */
+struct spec_net_device {
+        const char *host_name; /* the entry's key */
+        const char *name;      /* inside the container; NULL: host_name */
+};
+
+/* The name a moved interface has in the container. */
+const char *spec_net_device_name(const struct spec_net_device *d);
+
+struct spec_intel_rdt {
+        const char *clos_id; /* NULL: a group named after the container, made and removed by nook */
+        const char *l3_cache_schema, *mem_bw_schema;
+        spec_strings schemata;
+        bool enable_monitoring;
+};
+
 struct spec_linux {
         SPEC_ARRAY(struct spec_namespace) namespaces;
         spec_id_mappings uid_mappings, gid_mappings;
@@ -294,6 +324,9 @@ struct spec_linux {
         bool has_personality;
         int personality; /* PER_LINUX or PER_LINUX32 */
         const char *mount_label;
+        struct spec_memory_policy *memory_policy; /* NULL when absent */
+        SPEC_ARRAY(struct spec_net_device) net_devices;
+        struct spec_intel_rdt *intel_rdt; /* NULL when absent */
 };
 
 struct spec {
@@ -355,6 +388,19 @@ int spec_capability_count(void); /* names known to this build */
 /* "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 when unknown. */
 int spec_rlimit_from_name(const char *name);
 const char *spec_rlimit_name(int resource);
+
+/* The names a table of the parser accepts, for `nook features` (which must say
+ * what the parser takes): fills at most max, returns how many there are. */
+enum spec_names {
+        SPEC_NAMES_HOOKS,
+        SPEC_NAMES_NAMESPACES,
+        SPEC_NAMES_CAPABILITIES,
+        SPEC_NAMES_SECCOMP_ACTIONS,
+        SPEC_NAMES_SECCOMP_OPERATORS,
+        SPEC_NAMES_MEMORY_POLICY_MODES,
+        SPEC_NAMES_MEMORY_POLICY_FLAGS,
+};
+size_t spec_names(enum spec_names kind, const char **out, size_t max);
 
 /* The default config.json written by `nook spec`; rootless adapts it for an unprivileged caller. */
 char *spec_default_json(bool rootless);

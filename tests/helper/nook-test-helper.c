@@ -262,6 +262,24 @@ static int cmd_bind_port(int argc, char **argv)
         return ok();
 }
 
+/* loopback: a TCP connection to a listener on 127.0.0.1 (needs `lo` up). */
+static int cmd_loopback(int argc, char **argv)
+{
+        (void)argc, (void)argv;
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(addr);
+        int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (server < 0 || client < 0)
+                return fail("socket");
+        if (bind(server, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(server, 1) < 0 ||
+            getsockname(server, (struct sockaddr *)&addr, &len) < 0)
+                return fail("listen");
+        if (connect(client, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+                return fail("connect");
+        return ok();
+}
+
 static int cmd_isatty(int argc, char **argv)
 {
         (void)argc, (void)argv;
@@ -616,6 +634,7 @@ static const struct {
         { "alloc", cmd_alloc },
         { "forks", cmd_forks },
         { "bpf-progs", cmd_bpf_progs },
+        { "loopback", cmd_loopback },
 };
 
 static int run_command(int argc, char **argv)

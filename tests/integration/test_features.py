@@ -1,8 +1,11 @@
 """nook features: the OCI features structure of this build."""
 import json
 
-from conftest import NOOK
 import subprocess
+
+import pytest
+
+from conftest import NOOK
 
 
 def features():
@@ -33,10 +36,27 @@ def test_features_says_what_this_host_and_build_lack():
     assert linux["cgroup"] == {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False}
     # This test machine has neither AppArmor nor SELinux.
     assert linux["apparmor"] == {"enabled": False} and linux["selinux"] == {"enabled": False}
-    assert linux["intelRdt"] == {"enabled": False}
+    # Built in (applied where resctrl is mounted, refused where not: test_config_fields.py).
+    assert linux["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
     assert "enabled" in linux["seccomp"]
 
 
 def test_features_takes_no_arguments():
     p = subprocess.run([str(NOOK), "features", "extra"], capture_output=True, text=True)
     assert p.returncode != 0
+
+
+def test_idmap_said_enabled_is_what_a_container_gets(bundle, tmp_path):
+    # containerd reads mountExtensions.idmap and refuses idmapped mounts when it is off.
+    assert features()["linux"]["mountExtensions"]["idmap"] == {"enabled": True}
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "file").write_text("x")  # root's on disk
+    maps = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    bundle.config["mounts"].append({"destination": "/shared", "type": "bind", "source": str(shared),
+                                    "options": ["rbind", "idmap"], "uidMappings": maps, "gidMappings": maps})
+    p = bundle.sh("stat -c '%u:%g' /shared/file")
+    if p.returncode != 0 and "Invalid argument" in p.stderr:
+        pytest.skip(f"this host's filesystem cannot be idmapped: {p.stderr.strip()}")
+    # Through the mount, the disk's 0 is the mapping's host id (the container has no user namespace).
+    assert (p.returncode, p.stdout) == (0, "1000:1000\n"), p.stderr

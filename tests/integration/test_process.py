@@ -51,7 +51,8 @@ def test_args_zero_is_found_on_the_path_of_the_env(bundle):
 def test_env_is_exactly_the_configs(bundle):
     bundle.config["process"]["env"] = ["PATH=/bin", "FOO=bar baz", "EMPTY="]
     bundle.args = ["cat", "/proc/self/environ"]
-    assert bundle.run().stdout.split("\0") == ["PATH=/bin", "FOO=bar baz", "EMPTY=", ""]
+    # (and HOME, which the config lacks, from the container's /etc/passwd: test_environment.py)
+    assert bundle.run().stdout.split("\0") == ["PATH=/bin", "FOO=bar baz", "EMPTY=", "HOME=/root", ""]
 
 
 def test_cwd_is_created_when_missing(bundle):

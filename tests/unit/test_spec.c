@@ -15,31 +15,7 @@
 #include <cmocka.h>
 
 #include "spec/spec.h"
-
-#define MINIMAL_HEAD "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"cwd\":\"/\",\"args\":[\"sh\"]"
-
-static struct spec *parse_ok(const char *json)
-{
-        struct spec *spec = NULL;
-        nook_err err = NULL;
-        int ret = spec_parse(json, strlen(json), &spec, &err);
-        if (ret < 0)
-                fail_msg("unexpected error: %s", err->msg);
-        return spec;
-}
-
-/* Parses json, expects a failure, and checks the message contains `expected`. */
-static void parse_fails_with(const char *json, const char *expected)
-{
-        struct spec *spec = NULL;
-        nook_err err = NULL;
-        int ret = spec_parse(json, strlen(json), &spec, &err);
-        if (ret == 0)
-                fail_msg("parsed, but expected an error with \"%s\"", expected);
-        if (strstr(err->msg, expected) == NULL)
-                fail_msg("error \"%s\" does not contain \"%s\"", err->msg, expected);
-        nook_error_free(&err);
-}
+#include "spec_assert.h"
 
 static void minimal_config_parses(void **state)
 {
