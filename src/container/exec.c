@@ -362,6 +362,11 @@ int container_exec(const struct exec_options *o, int *exit_code, nook_err *err)
                 ret = spec_load(state->dir, &spec, err);
         if (ret == 0)
                 ret = exec_loaded(o, state, status, spec, &p, exit_code, err);
+        /* Until start, the init is not dumpable (nook's own process until its execve): its
+         * /proc entries and namespaces are root's, out of an unprivileged caller's reach. */
+        if (ret == -EACCES && status == STATUS_CREATED)
+                nook_error_wrap(err, "exec into created container \"%s\" (before start, only a caller with "
+                                     "CAP_SYS_PTRACE may join its init)", o->id);
         exec_process_free(&p);
         spec_free(spec);
         state_free(state);

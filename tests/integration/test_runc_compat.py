@@ -10,6 +10,8 @@ import subprocess
 import pytest
 
 from conftest import NOOK
+from rootless_support import (  # noqa: F401 (fixtures)
+    rbundle, rootless_area, rootless_config, rootless_nook, rootless_user)
 from support import wait_for
 
 
@@ -114,6 +116,19 @@ def test_exec_into_a_created_container_joins_its_namespaces_and_cgroup(bundle):
     assert bundle.state()["status"] == "created"
     bundle.start()
     assert wait_for(lambda: "started" in bundle.output())
+
+
+def test_exec_into_a_created_rootless_container_says_why_it_cannot(rbundle):
+    # runc's waiting init is dumpable, nook's is not until its execve (it is nook's own
+    # process until then): an unprivileged caller cannot join it before start, and is told so.
+    rbundle.args = ["sh", "-c", "echo started"]
+    rbundle.create()
+    p = rbundle.nook("exec", rbundle.id, "true", check=False)
+    assert p.returncode == 255
+    assert "before start" in p.stderr and "CAP_SYS_PTRACE" in p.stderr
+    rbundle.start()
+    assert wait_for(lambda: "started" in rbundle.output())
+    rbundle.delete("--force")
 
 
 def test_exec_ignore_paused_runs_once_resumed(bundle):
