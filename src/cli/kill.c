@@ -17,7 +17,9 @@ int cmd_kill(const struct global_options *g, int argc, char **argv, int *exit_co
         };
         if (options_want_help(options, 1, OPTIONS_ANYWHERE, argc, argv)) {
                 options_usage("kill [options] ID [SIGNAL]",
-                              "Send a signal (default SIGTERM; a name like KILL or SIGKILL, or a number; 0: only check the container runs).", options, 1);
+                              "Send a signal (default SIGTERM; a name like KILL or SIGKILL, or a number; "
+                              "0: only check that the container runs).",
+                              options, 1);
                 return 0;
         }
         int next;
