@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         };
         nook_err err = NULL;
         int next = 0;
-        int ret = options_parse("nook", globals, sizeof(globals) / sizeof(globals[0]), argc - 1, argv + 1, &next,
+        int ret = options_parse("nook", globals, sizeof(globals) / sizeof(globals[0]), OPTIONS_FIRST, argc - 1, argv + 1, &next,
                                 &err);
         next += 1;
         bool json = g.log_format != NULL && strcmp(g.log_format, "json") == 0;
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         if (c->run(&g, argc - next - 1, argv + next + 1, &exit_code, &err) < 0) {
                 log_fatal(err);
                 nook_error_free(&err);
-                return 1;
+                return exit_code != 0 ? exit_code : 1;
         }
         return exit_code;
 }

@@ -38,14 +38,14 @@ int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_c
         const struct option options[] = {
                 { "format", 'f', OPTION_STRING, &format, "text (for a person) or json (for a program)", "FORMAT" },
         };
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, 1, OPTIONS_ANYWHERE, argc, argv)) {
                 options_usage("check [options]", "Show what this host gives containers, before anything runs.",
                               options, 1);
                 return 0;
         }
         int next;
         bool json = false;
-        int ret = options_parse("check", options, 1, argc, argv, &next, err);
+        int ret = options_parse("check", options, 1, OPTIONS_ANYWHERE, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args("check", argc, next, 0, false, "no arguments", err);
         if (ret == 0)

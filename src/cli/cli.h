@@ -1,6 +1,6 @@
 /* The command line: global flags, one function per command, and the option
  * parser they share (runc's conventions: --flag value, --flag=value, -f, a
- * bool as --flag or --flag=false; options end at the first positional). */
+ * bool as --flag or --flag=false; options before or after the arguments). */
 #ifndef NOOK_CLI_CLI_H
 #define NOOK_CLI_CLI_H
 
@@ -45,16 +45,28 @@ struct option {
         const char *value_name; /* for help: "DIR", "FILE" */
 };
 
-/* Parses options from argv[0..argc); *next gets the index of the first positional. */
-int options_parse(const char *command, const struct option *options, size_t n, int argc, char **argv, int *next,
-                  nook_err *err);
+/* Where a command's options may stand. runc (urfave/cli) moves a command's
+ * options to the front of its arguments: `delete ID --force` is `delete --force
+ * ID`. Not for exec and ps, whose arguments after the id are a program's or
+ * ps's, nor for the global options, which end at the command. */
+enum option_order {
+        OPTIONS_ANYWHERE, /* before, between or after the arguments; "--" ends them */
+        OPTIONS_FIRST,    /* only before the first argument */
+};
+
+/* Parses options from argv[0..argc), reordering argv so that the arguments
+ * (positionals) are argv[*next..argc), in their order. */
+int options_parse(const char *command, const struct option *options, size_t n, enum option_order order, int argc,
+                  char **argv, int *next, nook_err *err);
 
 /* Prints a command's usage and options. */
 void options_usage(const char *usage, const char *summary, const struct option *options, size_t n);
 
-/* True when argv holds -h or --help before the first positional. */
-bool options_want_help(int argc, char **argv);
+/* True when argv holds -h or --help where an option may stand. */
+bool options_want_help(const struct option *options, size_t n, enum option_order order, int argc, char **argv);
 
+/* A command returns 0, or a negative errno with err filled: nook prints it and
+ * exits with *exit_code when the command set one (exec's 255), else 1. */
 typedef int (*command_fn)(const struct global_options *global, int argc, char **argv, int *exit_code,
                           nook_err *err);
 

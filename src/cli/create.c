@@ -30,7 +30,7 @@ int create_options_parse(const char *command, const struct global_options *g, co
                 all[i] = common[i];
         for (size_t i = 0; i < n_extra && n < 16; i++)
                 all[n++] = extra[i];
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(all, n, OPTIONS_ANYWHERE, argc, argv)) {
                 char usage[64];
                 snprintf(usage, sizeof(usage), "%s [options] ID", command);
                 options_usage(usage,
@@ -40,7 +40,7 @@ int create_options_parse(const char *command, const struct global_options *g, co
                 return 1;
         }
         int next;
-        int ret = options_parse(command, all, n, argc, argv, &next, err);
+        int ret = options_parse(command, all, n, OPTIONS_ANYWHERE, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args(command, argc, next, 1, false, "a container id", err);
         if (ret < 0)

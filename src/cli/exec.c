@@ -29,16 +29,18 @@ int cmd_exec(const struct global_options *g, int argc, char **argv, int *exit_co
                 { "apparmor", 0, OPTION_STRING, &o.apparmor, "AppArmor profile of the process", "PROFILE" },
                 { "cgroup", 0, OPTION_LIST, &cgroups,
                   "run in this sub-cgroup of the container's (repeatable)", "[CONTROLLER:]PATH" },
+                { "ignore-paused", 0, OPTION_FLAG, &o.ignore_paused,
+                  "exec into a paused container (the process runs once it is resumed)", "" },
         };
         size_t n = sizeof(options) / sizeof(options[0]);
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, n, OPTIONS_FIRST, argc, argv)) {
                 options_usage("exec [options] ID [COMMAND [ARGS...]]",
-                              "Run a new process in a running container.", options, n);
+                              "Run a new process in a created or running container.", options, n);
                 return 0;
         }
         int next;
         char *root = NULL;
-        int ret = options_parse("exec", options, n, argc, argv, &next, err);
+        int ret = options_parse("exec", options, n, OPTIONS_FIRST, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args("exec", argc, next, 1, true, "a container id", err);
         if (ret == 0 && o.preserve_fds < 0)
@@ -59,6 +61,10 @@ int cmd_exec(const struct global_options *g, int argc, char **argv, int *exit_co
                 o.cgroups = cgroups.items;
                 o.n_cgroups = cgroups.len;
                 ret = container_exec(&o, exit_code, err);
+                /* As runc: nook's own failures exit 255, so that a caller tells them from
+                 * the program's exit codes (a usage error above stays 1). */
+                if (ret < 0)
+                        *exit_code = 255;
         }
         free(env.items);
         free(gids.items);

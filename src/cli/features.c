@@ -9,7 +9,7 @@
 int cmd_features(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
 {
         (void)g, (void)exit_code;
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(NULL, 0, OPTIONS_ANYWHERE, argc, argv)) {
                 options_usage("features", "Print the OCI features this build of nook implements, as JSON.", NULL, 0);
                 return 0;
         }

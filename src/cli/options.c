@@ -80,62 +80,107 @@ static int store(const char *command, const struct option *o, const char *value,
         return 0;
 }
 
-int options_parse(const char *command, const struct option *options, size_t n, int argc, char **argv, int *next,
-                  nook_err *err)
+/* What one argument is, given the command's options. */
+enum arg_kind {
+        ARG_OPTION,     /* *o, with *value when written --name=value (or -n5) */
+        ARG_UNKNOWN,    /* looks like an option, names none of the command's */
+        ARG_END,        /* "--": everything after it is an argument */
+        ARG_POSITIONAL, /* an argument ("-" alone is one) */
+};
+
+static enum arg_kind classify(const struct option *options, size_t n, const char *arg, const struct option **o,
+                              const char **value)
 {
+        *o = NULL;
+        *value = NULL;
+        if (strcmp(arg, "--") == 0)
+                return ARG_END;
+        if (arg[0] != '-' || arg[1] == '\0')
+                return ARG_POSITIONAL;
+        if (arg[1] == '-' || strlen(arg) > 2) {
+                /* --name, --name=value, and Go's single-dash -name. */
+                const char *name = arg + (arg[1] == '-' ? 2 : 1);
+                const char *eq = strchr(name, '=');
+                size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+                *o = find_long(options, n, name, len);
+                if (*o == NULL && arg[1] != '-' && find_short(options, n, arg[1]) != NULL) {
+                        /* -n5 or Go's -n=5: a short option with its value attached. */
+                        *o = find_short(options, n, arg[1]);
+                        *value = arg + (arg[2] == '=' ? 3 : 2);
+                } else if (eq != NULL) {
+                        *value = eq + 1;
+                }
+        } else {
+                *o = find_short(options, n, arg[1]);
+        }
+        return *o != NULL ? ARG_OPTION : ARG_UNKNOWN;
+}
+
+/* Moves argv[from..from+k) to argv[to], shifting argv[to..from) up: an option met
+ * after some arguments joins the options in front of them. */
+static void move_before(char **argv, int to, int from, int k)
+{
+        char *moved[2] = { argv[from], k > 1 ? argv[from + 1] : NULL };
+        memmove(argv + to + k, argv + to, (size_t)(from - to) * sizeof(char *));
+        for (int j = 0; j < k; j++)
+                argv[to + j] = moved[j];
+}
+
+int options_parse(const char *command, const struct option *options, size_t n, enum option_order order, int argc,
+                  char **argv, int *next, nook_err *err)
+{
+        int front = 0; /* argv[0..front) holds the options read; argv[front..i) the arguments met */
         int i = 0;
         while (i < argc) {
-                const char *arg = argv[i];
-                if (strcmp(arg, "--") == 0) {
+                const struct option *o;
+                const char *value;
+                enum arg_kind kind = classify(options, n, argv[i], &o, &value);
+                if (kind == ARG_POSITIONAL) {
+                        if (order == OPTIONS_FIRST)
+                                break;
                         i++;
+                        continue;
+                }
+                if (kind == ARG_END) {
+                        move_before(argv, front, i, 1);
+                        front++;
                         break;
                 }
-                if (arg[0] != '-' || arg[1] == '\0')
-                        break;
-                const struct option *o = NULL;
-                const char *value = NULL;
-                if (arg[1] == '-' || strlen(arg) > 2) {
-                        /* --name, --name=value, and Go's single-dash -name. */
-                        const char *name = arg + (arg[1] == '-' ? 2 : 1);
-                        const char *eq = strchr(name, '=');
-                        size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-                        o = find_long(options, n, name, len);
-                        if (o == NULL && arg[1] != '-' && find_short(options, n, arg[1]) != NULL) {
-                                /* -n5: a short option with its value attached. */
-                                o = find_short(options, n, arg[1]);
-                                value = arg + 2;
-                        } else if (eq != NULL) {
-                                value = eq + 1;
-                        }
-                } else {
-                        o = find_short(options, n, arg[1]);
-                }
-                if (o == NULL)
+                if (kind == ARG_UNKNOWN)
                         return nook_error(err, 0, "%s%sunknown option \"%s\" (see nook %s%s--help)",
-                                          prefix_of(command), colon_of(command), arg, prefix_of(command),
+                                          prefix_of(command), colon_of(command), argv[i], prefix_of(command),
                                           is_global(command) ? "" : " ");
-                i++;
+                int k = 1;
                 if (o->kind != OPTION_FLAG && value == NULL) {
-                        if (i >= argc)
+                        if (i + 1 >= argc)
                                 return nook_error(err, 0, "%s%soption --%s needs a value", prefix_of(command),
                                                   colon_of(command), o->name);
-                        value = argv[i++];
+                        value = argv[i + 1];
+                        k = 2;
                 }
+                move_before(argv, front, i, k);
+                front += k;
+                i += k;
                 int ret = store(command, o, value, err);
                 if (ret < 0)
                         return ret;
         }
-        *next = i;
+        *next = front;
         return 0;
 }
 
-bool options_want_help(int argc, char **argv)
+bool options_want_help(const struct option *options, size_t n, enum option_order order, int argc, char **argv)
 {
-        for (int i = 0; i < argc && argv[i][0] == '-'; i++) {
-                if (strcmp(argv[i], "--") == 0)
-                        return false;
+        for (int i = 0; i < argc; i++) {
                 if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
                         return true;
+                const struct option *o;
+                const char *value;
+                enum arg_kind kind = classify(options, n, argv[i], &o, &value);
+                if (kind == ARG_END || (kind == ARG_POSITIONAL && order == OPTIONS_FIRST))
+                        return false;
+                if (kind == ARG_OPTION && o->kind != OPTION_FLAG && value == NULL)
+                        i++; /* its value, whatever it looks like */
         }
         return false;
 }
@@ -180,14 +225,14 @@ int cli_parse_id_command(const struct global_options *g, const char *command, co
                          const struct option *options, size_t n, int argc, char **argv, char **root,
                          const char **id, nook_err *err)
 {
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, n, OPTIONS_ANYWHERE, argc, argv)) {
                 char usage[64];
                 snprintf(usage, sizeof(usage), "%s%s ID", command, n > 0 ? " [options]" : "");
                 options_usage(usage, summary, options, n);
                 return 1;
         }
         int next;
-        int ret = options_parse(command, options, n, argc, argv, &next, err);
+        int ret = options_parse(command, options, n, OPTIONS_ANYWHERE, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args(command, argc, next, 1, false, "a container id", err);
         if (ret == 0)

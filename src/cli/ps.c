@@ -14,13 +14,13 @@ int cmd_ps(const struct global_options *g, int argc, char **argv, int *exit_code
                 { "format", 'f', OPTION_STRING, &format, "table (through the host's ps) or json (the pids)",
                   "FORMAT" },
         };
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, 1, OPTIONS_FIRST, argc, argv)) {
                 options_usage("ps [options] ID [PS OPTIONS...]",
                               "List the processes of a container (ps options default to -ef).", options, 1);
                 return 0;
         }
         int next;
-        int ret = options_parse("ps", options, 1, argc, argv, &next, err);
+        int ret = options_parse("ps", options, 1, OPTIONS_FIRST, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args("ps", argc, next, 1, true, "a container id", err);
         if (ret < 0)

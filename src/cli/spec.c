@@ -20,12 +20,12 @@ int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_co
                 { "bundle", 'b', OPTION_STRING, &bundle, "where to write config.json", "DIR" },
                 { "rootless", 0, OPTION_FLAG, &rootless, "a config for an unprivileged caller", "" },
         };
-        if (options_want_help(argc, argv)) {
+        if (options_want_help(options, 2, OPTIONS_ANYWHERE, argc, argv)) {
                 options_usage("spec [options]", "Write a default config.json.", options, 2);
                 return 0;
         }
         int next;
-        int ret = options_parse("spec", options, 2, argc, argv, &next, err);
+        int ret = options_parse("spec", options, 2, OPTIONS_ANYWHERE, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args("spec", argc, next, 0, false, "no arguments", err);
         if (ret < 0)

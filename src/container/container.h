@@ -58,10 +58,12 @@ struct exec_options {
         const char *apparmor;
         const char *const *cgroups; /* "[controller[,controller]:]path" below the container's cgroup */
         size_t n_cgroups;
+        bool ignore_paused; /* exec into a paused container (the process waits for resume) */
 };
 
-/* Runs a new process in a running container; in the foreground, returns its
- * exit code (128+signal when killed) in *exit_code. */
+/* Runs a new process in a created (not yet started) or running container, as
+ * runc does; in the foreground, returns its exit code (128+signal when killed)
+ * in *exit_code. */
 int container_exec(const struct exec_options *opts, int *exit_code, nook_err *err);
 
 /* Sends sig to the init, or (all) to every process of the container's cgroup. */

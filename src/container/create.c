@@ -527,7 +527,7 @@ static int handshake(struct launch *l, nook_err *err)
                         return ret;
                 switch (msg.type) {
                 case SYNC_HOOKS:
-                        ret = launch_run_hooks(l, HOOK_PRESTART, STATUS_CREATING, err);
+                        ret = launch_run_hooks(l, HOOK_PRESTART, STATUS_CREATED, err);
                         if (ret == 0)
                                 ret = launch_run_hooks(l, HOOK_CREATE_RUNTIME, STATUS_CREATING, err);
                         if (ret == 0)

@@ -17,17 +17,26 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-/* Waits up to timeout_ms for pid (not necessarily our child) to end. */
+#define EXIT_CHECK_MS 10
+
+/* Waits up to timeout_ms for pid (not necessarily our child) to end: reaped, a
+ * zombie, or in exit (state_process_start_time says why that counts). The
+ * pidfd wakes us for the first two; no event tells the third, so it is looked
+ * at again every few ms. */
 static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
 {
         _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
         if (pidfd < 0)
                 return true;
-        /* The pid may have been reused between reading the state and opening it. */
-        if (state_process_start_time(pid) != start_time)
-                return true;
         struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-        return poll(&pfd, 1, timeout_ms) > 0;
+        for (int waited = 0; waited < timeout_ms; waited += EXIT_CHECK_MS) {
+                /* Also: the pid may have been reused between reading the state and opening it. */
+                if (state_process_start_time(pid) != start_time)
+                        return true;
+                if (poll(&pfd, 1, EXIT_CHECK_MS) > 0)
+                        return true;
+        }
+        return false;
 }
 
 /* SIGKILLs every process in the cgroup until it is empty (processes may fork meanwhile). */

@@ -148,33 +148,73 @@ static int load_process_file(struct exec_process *p, const char *path, nook_err 
         return 0;
 }
 
+/* --process gives the whole process: a flag that would change it is refused
+ * rather than merged or dropped (runc drops them), so that what runs is
+ * exactly the file. --tty stays: podman passes it with a terminal process. */
+static int check_process_file_alone(const struct exec_options *o, nook_err *err)
+{
+        const struct {
+                bool given;
+                const char *what;
+        } changes[] = {
+                { o->n_args > 0, "a command after the container id" },
+                { o->n_env > 0, "--env" },
+                { o->user != NULL, "--user" },
+                { o->n_additional_gids > 0, "--additional-gids" },
+                { o->n_caps > 0, "--cap" },
+                { o->cwd != NULL, "--cwd" },
+                { o->no_new_privs, "--no-new-privs" },
+                { o->apparmor != NULL, "--apparmor" },
+                { o->process_label != NULL, "--process-label" },
+        };
+        for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+                if (changes[i].given)
+                        return nook_error(err, 0, "exec: %s cannot be combined with --process `%s`: the file gives "
+                                                  "the whole process", changes[i].what, o->process_file);
+        return 0;
+}
+
+/* The process file as it is (noNewPrivileges absent is off); what it leaves out
+ * and runc and crun take from the container: its capabilities (absent, the
+ * process would keep all of nook's) and rlimits. */
+static int build_process_from_file(struct exec_process *p, const struct exec_options *o, const struct spec *spec,
+                                   nook_err *err)
+{
+        int ret = check_process_file_alone(o, err);
+        if (ret == 0)
+                ret = load_process_file(p, o->process_file, err);
+        if (ret < 0)
+                return ret;
+        struct spec_process *process = &p->process;
+        process->terminal |= o->tty;
+        if (!process->has_capabilities && spec->process != NULL && spec->process->has_capabilities) {
+                process->has_capabilities = true;
+                process->capabilities = spec->process->capabilities;
+        }
+        if (process->rlimits.len == 0 && spec->process != NULL)
+                process->rlimits = spec->process->rlimits;
+        return check_labels(process, o, err);
+}
+
 static int build_process(struct exec_process *p, const struct exec_options *o, const struct spec *spec,
                          nook_err *err)
 {
-        int ret;
-        if (o->process_file != NULL) {
-                ret = load_process_file(p, o->process_file, err);
-                if (ret < 0)
-                        return ret;
-                p->process.terminal |= o->tty;
-        } else {
-                if (spec->process == NULL)
-                        return nook_error(err, 0, "the container's config has no process to start from");
-                if (o->n_args == 0)
-                        return nook_error(err, 0, "exec: expected a command after the container id");
-                p->process = *spec->process;
-                p->process.terminal = o->tty;
-        }
+        if (o->process_file != NULL)
+                return build_process_from_file(p, o, spec, err);
+        if (spec->process == NULL)
+                return nook_error(err, 0, "the container's config has no process to start from");
+        if (o->n_args == 0)
+                return nook_error(err, 0, "exec: expected a command after the container id");
+        p->process = *spec->process;
+        p->process.terminal = o->tty;
         struct spec_process *process = &p->process;
-        if (o->n_args > 0) {
-                p->args = calloc(o->n_args + 1, sizeof(char *));
-                if (p->args == NULL)
-                        return nook_error(err, ENOMEM, "exec");
-                memcpy(p->args, o->args, o->n_args * sizeof(char *));
-                process->args.items = p->args;
-                process->args.len = o->n_args;
-        }
-        ret = apply_env(p, o, err);
+        p->args = calloc(o->n_args + 1, sizeof(char *));
+        if (p->args == NULL)
+                return nook_error(err, ENOMEM, "exec");
+        memcpy(p->args, o->args, o->n_args * sizeof(char *));
+        process->args.items = p->args;
+        process->args.len = o->n_args;
+        int ret = apply_env(p, o, err);
         if (ret == 0 && o->user != NULL)
                 ret = apply_user(process, o->user, err);
         if (ret == 0 && o->n_additional_gids > 0) {
@@ -215,7 +255,8 @@ static int write_pid_file(const char *path, pid_t pid, nook_err *err)
 /* The container's seccomp profile applies to every process in it, as in runc:
  * an exec'd one unfiltered would be a way around it. Compiled through the same
  * cache as create's, so it is a read. */
-static int compile_seccomp(const struct exec_options *o, const struct spec *spec, const struct spec_process *process,
+static int compile_seccomp(const struct container_state *state, const struct spec *spec,
+                           const struct spec_process *process,
                            struct seccomp_program *program, nook_err *err)
 {
         *program = (struct seccomp_program){ 0 };
@@ -225,14 +266,12 @@ static int compile_seccomp(const struct exec_options *o, const struct spec *spec
         int ret = seccomp_check_notify(config, process->no_new_privileges, err);
         if (ret < 0)
                 return ret;
-        _cleanup_free_ char *cache = NULL;
-        if (asprintf(&cache, "%s/" SECCOMP_CACHE_DIR, o->root) < 0)
-                cache = NULL;
-        return seccomp_compile_cached(config, cache, program, err);
+        return spawn_compile_seccomp(state, spec, program, err);
 }
 
-static int exec_loaded(const struct exec_options *o, const struct container_state *state, const struct spec *spec,
-                       struct exec_process *p, int *exit_code, nook_err *err)
+static int exec_loaded(const struct exec_options *o, const struct container_state *state,
+                       enum container_status status, const struct spec *spec, struct exec_process *p, int *exit_code,
+                       nook_err *err)
 {
         int ret = build_process(p, o, spec, err);
         if (ret < 0)
@@ -241,7 +280,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         if (relay && o->detach)
                 return nook_error(err, 0, "exec: --tty with --detach needs --console-socket");
         struct seccomp_program filter;
-        ret = compile_seccomp(o, spec, &p->process, &filter, err);
+        ret = compile_seccomp(state, spec, &p->process, &filter, err);
         if (ret < 0)
                 return ret;
         struct winsize ws;
@@ -276,7 +315,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         ret = spawn_process(&req, &r, err);
         if (ret == 0 && r.seccomp_listener >= 0) {
                 /* The program waits in its first notified call until the agent has the fd. */
-                ret = seccomp_agent_send(spec, state, STATUS_RUNNING, r.pid, r.seccomp_listener, err);
+                ret = seccomp_agent_send(spec, state, status, r.pid, r.seccomp_listener, err);
                 if (ret < 0) {
                         sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
                         waitpid(r.pid, NULL, 0);
@@ -309,13 +348,25 @@ int container_exec(const struct exec_options *o, int *exit_code, nook_err *err)
         enum container_status status = state_status(state);
         struct spec *spec = NULL;
         struct exec_process p = { 0 };
-        if (status != STATUS_RUNNING)
-                ret = nook_error(err, 0, "cannot exec in container \"%s\": it is %s, not running", o->id,
+        /* A created container's init waits for start with its namespaces and cgroup made:
+         * a process joins them as in a running one (engines run health checks and set-up
+         * there before start). A paused one would freeze the process until resume. */
+        if (status == STATUS_PAUSED && !o->ignore_paused)
+                ret = nook_error(err, 0,
+                                 "cannot exec in container \"%s\": it is paused (use --ignore-paused to override)",
+                                 o->id);
+        else if (status != STATUS_RUNNING && status != STATUS_CREATED && status != STATUS_PAUSED)
+                ret = nook_error(err, 0, "cannot exec in container \"%s\": it is %s", o->id,
                                  state_status_name(status));
         if (ret == 0)
                 ret = spec_load(state->dir, &spec, err);
         if (ret == 0)
-                ret = exec_loaded(o, state, spec, &p, exit_code, err);
+                ret = exec_loaded(o, state, status, spec, &p, exit_code, err);
+        /* Until start, the init is not dumpable (nook's own process until its execve): its
+         * /proc entries and namespaces are root's, out of an unprivileged caller's reach. */
+        if (ret == -EACCES && status == STATUS_CREATED)
+                nook_error_wrap(err, "exec into created container \"%s\" (before start, only a caller with "
+                                     "CAP_SYS_PTRACE may join its init)", o->id);
         exec_process_free(&p);
         spec_free(spec);
         state_free(state);

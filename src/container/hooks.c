@@ -66,12 +66,14 @@ static int wait_hook(pid_t pid, int64_t timeout, const char *what, nook_err *err
         return 0;
 }
 
-/* The default: fork and execve the hook in nook's own namespaces. */
+/* The default: fork and execve the hook in nook's own namespaces, with nook's
+ * environment when the hook gives none, as runc and crun do. */
 static int fork_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid_t *pid, nook_err *err)
 {
         (void)ctx;
         _cleanup_free_ char **argv = to_argv(&hook->args, hook->path);
-        _cleanup_free_ char **envp = to_argv(&hook->env, NULL);
+        _cleanup_free_ char **own_env = hook->has_env ? to_argv(&hook->env, NULL) : NULL;
+        char **envp = hook->has_env ? own_env : environ;
         if (argv == NULL || envp == NULL)
                 return nook_error(err, ENOMEM, "hook");
         *pid = fork();

@@ -49,8 +49,10 @@ int process_setup_attributes(const struct spec_linux *linux_, const struct spec_
                         return nook_error_wrap(err, "process.ioPriority");
         }
         umask(process->user.umask.set ? (mode_t)process->user.umask.value : 0022);
+        /* Never made here: the init's was made while its root was writable, and an exec'd
+         * process's must exist, as for chdir (runc). */
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int cwd = open_in_root(root, process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
+        _cleanup_close_ int cwd = open_in_root(root, process->cwd, O_PATH | O_DIRECTORY, CREATE_NONE, err);
         if (cwd < 0)
                 return nook_error_wrap(err, "process.cwd");
         if (fchdir(cwd) < 0)

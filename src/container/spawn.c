@@ -21,8 +21,10 @@
 #include "container/hooks.h"
 #include "container/launch.h"
 #include "container/process_setup.h"
+#include "container/seccomp_agent.h"
 #include "container/sync.h"
 #include "linux/process.h"
+#include "linux/seccomp.h"
 #include "linux/resctrl.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -143,8 +145,8 @@ static int plan_cgroup(struct spawn *s, nook_err *err)
         for (size_t i = 0; i < n; i++) {
                 const char *colon = strchr(subs[i], ':');
                 const char *path = colon != NULL ? colon + 1 : subs[i];
-                if (path[0] == '\0' || path[0] == '/' || has_dot_dot(path))
-                        return nook_error(err, 0, "--cgroup \"%s\": expected a path relative to the container's "
+                if (path[0] == '\0' || has_dot_dot(path))
+                        return nook_error(err, 0, "--cgroup \"%s\": expected a path below the container's "
                                                   "cgroup, without \"..\"", subs[i]);
         }
         struct cgroup *t = calloc(1, sizeof(*t));
@@ -159,6 +161,12 @@ static int plan_cgroup(struct spawn *s, nook_err *err)
                 const struct cgroup_hierarchy *from = &cg->hierarchies[i];
                 struct cgroup_hierarchy *h = &t->hierarchies[t->n_hierarchies++];
                 const char *sub = sub_cgroup_for(from, subs, n);
+                /* As runc: the path is below the container's cgroup even with a leading "/",
+                 * and "/" is that cgroup itself. */
+                while (sub != NULL && *sub == '/')
+                        sub++;
+                if (sub != NULL && *sub == '\0')
+                        sub = NULL;
                 h->v2 = from->v2;
                 h->controllers = strdup(from->controllers);
                 h->mount = strdup(from->mount);
@@ -448,11 +456,28 @@ int spawn_process(const struct spawn_request *req, struct spawn_result *out, noo
         return ret;
 }
 
+int spawn_compile_seccomp(const struct container_state *state, const struct spec *spec,
+                          struct seccomp_program *program, nook_err *err)
+{
+        *program = (struct seccomp_program){ 0 };
+        const struct spec_seccomp *config = spec->linux != NULL ? spec->linux->seccomp : NULL;
+        if (config == NULL)
+                return 0;
+        /* The state dir is <root>/<id>: the cache is <root>'s. */
+        _cleanup_free_ char *cache = NULL;
+        const char *slash = strrchr(state->dir, '/');
+        if (slash != NULL &&
+            asprintf(&cache, "%.*s/" SECCOMP_CACHE_DIR, (int)(slash - state->dir), state->dir) < 0)
+                cache = NULL;
+        return seccomp_compile_cached(config, cache, program, err);
+}
+
 /* ---- startContainer hooks ---- */
 
 struct hook_context {
         const struct container_state *state;
         const struct spec *spec;
+        const struct seccomp_program *filter;
 };
 
 static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid_t *pid, nook_err *err)
@@ -469,6 +494,8 @@ static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid
         process.env = hook->env;
         /* (The program's, not a hook's.) */
         process.exec_cpu_affinity_initial = process.exec_cpu_affinity_final = (struct spec_id_set){ 0 };
+        /* Under the container's seccomp filter, as runc runs them (they are children of
+         * its init once the filter is loaded): a hook gets no call the program is denied. */
         struct spawn_request req = {
                 .state = c->state,
                 .spec = c->spec,
@@ -477,19 +504,36 @@ static int spawn_hook(void *ctx, const struct spec_hook *hook, int stdin_fd, pid
                 .exact_env = true,
                 .stdin_fd = stdin_fd,
                 .stdout_fd = STDERR_FILENO,
+                .filter = c->filter->filter,
+                .filter_len = c->filter->len,
+                .seccomp_flags = c->filter->flags,
         };
         struct spawn_result r;
         int ret = spawn_process(&req, &r, err);
         if (ret < 0)
                 return ret;
-        *pid = r.pid;
+        /* Its calls an agent answers go to the agent too, as an exec'd process's do. */
+        if (r.seccomp_listener >= 0)
+                ret = seccomp_agent_send(c->spec, c->state, STATUS_CREATED, r.pid, r.seccomp_listener, err);
+        if (ret < 0) {
+                sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
+                waitpid(r.pid, NULL, 0);
+        } else {
+                *pid = r.pid;
+        }
         spawn_result_close(&r);
-        return 0;
+        return ret;
 }
 
 int spawn_run_hooks(const struct container_state *state, const struct spec *spec, enum spec_hook_kind kind,
                     const char *state_json, nook_err *err)
 {
-        struct hook_context ctx = { .state = state, .spec = spec };
-        return hooks_run_with(spec, kind, state_json, spawn_hook, &ctx, err);
+        struct seccomp_program filter;
+        int ret = spawn_compile_seccomp(state, spec, &filter, err);
+        if (ret < 0)
+                return ret;
+        struct hook_context ctx = { .state = state, .spec = spec, .filter = &filter };
+        ret = hooks_run_with(spec, kind, state_json, spawn_hook, &ctx, err);
+        seccomp_program_free(&filter);
+        return ret;
 }

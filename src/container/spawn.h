@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "container/state.h"
+#include "linux/seccomp.h"
 #include "spec/spec.h"
 #include "util/error.h"
 
@@ -60,9 +61,14 @@ int spawn_process(const struct spawn_request *req, struct spawn_result *out, noo
 /* Closes the fds of a result. */
 void spawn_result_close(struct spawn_result *r);
 
+/* The container's seccomp program (none when the config has no profile), compiled
+ * through the cache under the container's state root. */
+int spawn_compile_seccomp(const struct container_state *state, const struct spec *spec,
+                          struct seccomp_program *program, nook_err *err);
+
 /* Runs the config's hooks of one kind inside the container (startContainer): the
- * path resolves there, with the process's user and capabilities, the state JSON
- * on stdin and the hook's args, env and timeout. */
+ * path resolves there, with the process's user, capabilities and seccomp filter,
+ * the state JSON on stdin and the hook's args, env and timeout. */
 int spawn_run_hooks(const struct container_state *state, const struct spec *spec, enum spec_hook_kind kind,
                     const char *state_json, nook_err *err);
 

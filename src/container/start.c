@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,9 +15,9 @@
 #include "container/launch.h"
 #include "container/spawn.h"
 #include "container/sync.h"
-#include "linux/syscalls.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 static int connect_start_socket(const char *dir, nook_err *err)
 {
@@ -38,7 +36,11 @@ static int connect_start_socket(const char *dir, nook_err *err)
         return steal_fd(&sock);
 }
 
-/* Reads what the init says before its exec: nothing (EOF) means it ran. */
+/* Reads what the init says before its exec: nothing (EOF) means it ran. The
+ * EOF comes once execve has returned into the program, not while it is under
+ * way: the socket is closed-on-exec, and the kernel defers the last fput of
+ * such files (which wakes us) to task work run on the return to user space. So
+ * the poststart hooks, run after this, see the program executed. */
 int start_wait_exec(int fd, nook_err *err)
 {
         struct sync_msg msg;
@@ -61,21 +63,19 @@ int start_wait_exec(int fd, nook_err *err)
         return sync_error_from_msg(&msg, err);
 }
 
-/* A failing startContainer or poststart hook stops the container (OCI
- * lifecycle); `delete` then removes it and runs the poststop hooks. */
-static void stop_container(const struct container_state *state)
+/* A failing startContainer or poststart hook: the runtime-spec has the runtime
+ * stop the container and go on with the lifecycle at its destruction — the
+ * cgroup and the state go, the poststop hooks run — and report the hook's error. */
+static void destroy_after_failed_hook(struct container_state *state, const struct spec *spec)
 {
-        _cleanup_close_ int pidfd = sys_pidfd_open(state->pid, 0);
-        if (pidfd < 0 || state_process_start_time(state->pid) != state->start_time)
-                return;
-        if (sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0) == 0) {
-                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-                while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-                        ;
+        nook_err destroy_err = NULL;
+        if (container_destroy(state, spec, &destroy_err) < 0) {
+                log_warning("%s", destroy_err->msg);
+                nook_error_free(&destroy_err);
         }
 }
 
-static int run_hooks(const struct container_state *state, const struct spec *spec, enum spec_hook_kind kind,
+static int run_hooks(struct container_state *state, const struct spec *spec, enum spec_hook_kind kind,
                      enum container_status status, nook_err *err)
 {
         if (spec->hooks[kind].len == 0)
@@ -86,7 +86,7 @@ static int run_hooks(const struct container_state *state, const struct spec *spe
                                                : hooks_run(spec, kind, json, err);
         json_object_put(o);
         if (ret < 0)
-                stop_container(state);
+                destroy_after_failed_hook(state, spec);
         return ret;
 }
 

@@ -195,6 +195,8 @@ int state_remove_dir(const char *dir, nook_err *err)
         return 0;
 }
 
+#define PROCESS_FLAG_EXITING 0x4 /* the kernel's PF_EXITING, field 9 of /proc/<pid>/stat */
+
 unsigned long long state_process_start_time(pid_t pid)
 {
         char path[64];
@@ -212,7 +214,13 @@ unsigned long long state_process_start_time(pid_t pid)
         for (char *q = p + 1; *q != '\0'; q++) {
                 if (*q != ' ')
                         continue;
-                if (++field == 22)
+                field++;
+                /* So has a process in exit (PF_EXITING): a pid namespace's init stays there,
+                 * out of its cgroup, until each process of the namespace is reaped, by
+                 * parents outside it that may never do so (an exec'd process's). */
+                if (field == 9 && (strtoull(q + 1, NULL, 10) & PROCESS_FLAG_EXITING))
+                        return 0;
+                if (field == 22)
                         return strtoull(q + 1, NULL, 10);
         }
         return 0;

@@ -59,7 +59,7 @@ int state_remove_dir(const char *dir, nook_err *err);
 enum container_status state_status(const struct container_state *state);
 const char *state_status_name(enum container_status status);
 
-/* The start time of pid (field 22 of /proc/<pid>/stat), 0 if it is gone or a zombie. */
+/* The start time of pid (field 22 of /proc/<pid>/stat), 0 if it is gone, a zombie or exiting. */
 unsigned long long state_process_start_time(pid_t pid);
 
 /* The container's processes: its cgroup's; without a cgroup (rootless), the

@@ -27,8 +27,6 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-#define BPF_MAX_INSTRUCTIONS 4096 /* the kernel's BPF_MAXINSNS */
-
 static const struct {
         uint32_t action;
         bool takes_errno; /* the low 16 bits carry errnoRet (EPERM when absent) */
@@ -83,8 +81,7 @@ static int resolve_action(enum spec_seccomp_action action, const struct opt_u64 
         return 0;
 }
 
-/* "SCMP_ARCH_X86_64" → libseccomp's token for "x86_64". */
-static int resolve_arch(const char *name, uint32_t *token)
+int seccomp_arch_token(const char *name, uint32_t *token)
 {
         char lower[32];
         if (strncmp(name, "SCMP_ARCH_", 10) == 0)
@@ -209,9 +206,9 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *out, nook
         if (size == 0 || size % sizeof(struct sock_filter) != 0)
                 return nook_error(err, EINVAL, "seccomp: exported filter has %zu bytes", size);
         size_t len = size / sizeof(struct sock_filter);
-        if (len > BPF_MAX_INSTRUCTIONS)
+        if (len > SECCOMP_MAX_INSTRUCTIONS)
                 return nook_error(err, E2BIG, "seccomp: the filter has %zu instructions, the kernel takes %d", len,
-                                  BPF_MAX_INSTRUCTIONS);
+                                  SECCOMP_MAX_INSTRUCTIONS);
         _cleanup_free_ struct sock_filter *filter = malloc(size);
         if (filter == NULL)
                 return nook_error(err, ENOMEM, "seccomp");
@@ -246,7 +243,7 @@ int seccomp_compile(const struct spec_seccomp *config, struct seccomp_program *o
         for (size_t i = 0; i < config->architectures.len; i++) {
                 const char *name = config->architectures.items[i];
                 uint32_t token;
-                if (resolve_arch(name, &token) < 0)
+                if (seccomp_arch_token(name, &token) < 0)
                         return nook_error(err, EINVAL, "linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
                                           i, name);
                 ret = seccomp_arch_add(ctx, token);
@@ -256,6 +253,11 @@ int seccomp_compile(const struct spec_seccomp *config, struct seccomp_program *o
         ret = add_rules(ctx, default_action, config, err);
         if (ret == 0)
                 ret = export_program(ctx, out, err);
+        if (ret == 0) {
+                ret = seccomp_enosys_prepend(config, out, err);
+                if (ret < 0)
+                        seccomp_program_free(out);
+        }
         if (ret < 0)
                 return nook_error_wrap(err, "linux.seccomp");
         ret = seccomp_flags(config, &out->flags, err);
@@ -280,7 +282,10 @@ static bool kernel_has_flag(unsigned flag)
 int seccomp_flags(const struct spec_seccomp *config, unsigned *flags, nook_err *err)
 {
         *flags = 0;
-        bool listener = seccomp_uses_notify(config);
+        /* A listener with SCMP_ACT_NOTIFY rules, and also for a listenerPath alone: the
+         * runtime-spec then ignores the path, but crun connects all the same, and an agent
+         * waiting there gets a listener that never notifies rather than no call at all. */
+        bool listener = seccomp_uses_notify(config) || config->listener_path != NULL;
         for (size_t i = 0; i < config->flags.len; i++) {
                 const char *name = config->flags.items[i];
                 size_t k = 0;
@@ -328,7 +333,7 @@ size_t seccomp_names(enum seccomp_names kind, const char **out, size_t max)
                  * filter of this host's (one byte order per filter). */
                 __attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
                 for (size_t i = 0; ctx != NULL && i < ARRAY_SIZE(arch_names); i++) {
-                        if (n >= max || resolve_arch(arch_names[i], &token) < 0)
+                        if (n >= max || seccomp_arch_token(arch_names[i], &token) < 0)
                                 continue;
                         int added = seccomp_arch_add(ctx, token);
                         if (added == 0 || added == -EEXIST)

@@ -6,6 +6,7 @@
 
 #include <linux/filter.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "spec/spec.h"
 #include "util/error.h"
@@ -14,7 +15,7 @@
 struct seccomp_program {
         struct sock_filter *filter; /* heap */
         size_t len;                 /* instructions */
-        unsigned flags;             /* SECCOMP_FILTER_FLAG_*; NEW_LISTENER when an action is SCMP_ACT_NOTIFY */
+        unsigned flags;             /* SECCOMP_FILTER_FLAG_*; NEW_LISTENER with SCMP_ACT_NOTIFY or a listenerPath */
 };
 
 /* Compiles the config for this host's architectures. Unknown syscall names are
@@ -42,6 +43,19 @@ int seccomp_check_notify(const struct spec_seccomp *config, bool no_new_privs, n
 bool seccomp_uses_notify(const struct spec_seccomp *config);
 
 void seccomp_program_free(struct seccomp_program *p);
+
+/* The most instructions the kernel takes in one filter (BPF_MAXINSNS). */
+#define SECCOMP_MAX_INSTRUCTIONS 4096
+
+/* "SCMP_ARCH_X86_64" (or "x86_64") → libseccomp's token; -EINVAL when unknown. */
+int seccomp_arch_token(const char *name, uint32_t *token);
+
+/* Puts runc's -ENOSYS stub in front of a compiled program (seccomp_enosys.c):
+ * a call numbered above every one the profile names on its architecture is
+ * newer than the profile and answers ENOSYS, not the default action, so that
+ * libc falls back to older calls. Nothing when the default lets calls through
+ * or already answers ENOSYS. */
+int seccomp_enosys_prepend(const struct spec_seccomp *config, struct seccomp_program *program, nook_err *err);
 
 /* For `nook features`: the architectures and flags the compiler takes, and the
  * flags this kernel has (actions and operators are the parser's: spec_names). */

@@ -25,7 +25,7 @@
 #include "util/log.h"
 
 /* Bump when the compiler's output for the same profile changes. */
-#define CACHE_FORMAT "nook-seccomp-1"
+#define CACHE_FORMAT "nook-seccomp-2" /* 2: the -ENOSYS stub */
 #define CACHE_MAX_ENTRIES 64
 
 struct cache_header {
@@ -84,6 +84,8 @@ static int build_key(const struct spec_seccomp *c, struct key *k)
         key_str(k, CACHE_FORMAT);
         key_u64(k, ((uint64_t)v->major << 32) | (v->minor << 16) | v->micro);
         key_u64(k, seccomp_api_get());
+        /* The architectures the program covers (and its -ENOSYS stub) include the native one. */
+        key_u64(k, seccomp_arch_native());
         key_u64(k, (uint64_t)c->default_action);
         key_opt(k, &c->default_errno_ret);
         key_u64(k, c->architectures.len);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "spec/parse.h"
 #include "spec/tables.h"
@@ -301,10 +303,17 @@ static const struct object_type mount_type = OBJECT_TYPE(struct spec_mount, moun
 
 /* ---- hooks ---- */
 
+static int parse_hook_env(struct parser *p, json_object *v, void *dest, const void *arg)
+{
+        struct spec_hook *hook = dest;
+        hook->has_env = true;
+        return parse_strings(p, v, &hook->env, arg);
+}
+
 static const struct field hook_fields[] = {
         FIELD("path", parse_string, struct spec_hook, path, NULL),
         FIELD("args", parse_strings, struct spec_hook, args, NULL),
-        FIELD("env", parse_strings, struct spec_hook, env, NULL),
+        { "env", parse_hook_env, 0, NULL },
         FIELD("timeout", parse_i64, struct spec_hook, timeout, NULL),
 };
 static int finish_hook(struct parser *p, void *dest)
@@ -664,6 +673,69 @@ int spec_parse(const char *text, size_t len, struct spec **out, nook_err *err)
         return 0;
 }
 
+static const char *file_type_name(mode_t mode)
+{
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return "a directory";
+        case S_IFIFO:
+                return "a fifo";
+        case S_IFCHR:
+                return "a character device";
+        case S_IFBLK:
+                return "a block device";
+        case S_IFSOCK:
+                return "a socket";
+        default:
+                return "not a regular file";
+        }
+}
+
+/* config.json is a regular file (followed through symlinks, as runc does): a
+ * fifo would block nook, /dev/zero would never end. Opened without blocking,
+ * checked on the fd, and read whole up to SPEC_CONFIG_MAX_BYTES. */
+static int read_config(const char *path, char **text, size_t *len, nook_err *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return nook_error_errno(err, "open `%s`", path);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return nook_error_errno(err, "stat `%s`", path);
+        if (!S_ISREG(st.st_mode))
+                return nook_error(err, 0, "`%s` is %s, not a regular file", path, file_type_name(st.st_mode));
+        /* The size is checked again while reading: the file may grow meanwhile. */
+        size_t cap = (size_t)(st.st_size < SPEC_CONFIG_MAX_BYTES ? st.st_size : SPEC_CONFIG_MAX_BYTES) + 2;
+        _cleanup_free_ char *buf = malloc(cap);
+        size_t n = 0;
+        while (buf != NULL && n <= SPEC_CONFIG_MAX_BYTES) {
+                if (n + 1 == cap) {
+                        cap = cap * 2 < SPEC_CONFIG_MAX_BYTES + 2 ? cap * 2 : SPEC_CONFIG_MAX_BYTES + 2;
+                        char *bigger = realloc(buf, cap);
+                        if (bigger == NULL)
+                                break;
+                        buf = bigger;
+                }
+                ssize_t r = read(fd, buf + n, cap - 1 - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return nook_error_errno(err, "read `%s`", path);
+                if (r == 0)
+                        break;
+                n += (size_t)r;
+        }
+        if (buf == NULL)
+                return nook_error(err, ENOMEM, "read `%s`", path);
+        if (n > SPEC_CONFIG_MAX_BYTES)
+                return nook_error(err, 0, "`%s` is larger than %d MiB, the most a config may be", path,
+                                  SPEC_CONFIG_MAX_BYTES >> 20);
+        buf[n] = '\0';
+        *len = n;
+        *text = steal_pointer(&buf);
+        return 0;
+}
+
 int spec_load(const char *bundle, struct spec **out, nook_err *err)
 {
         _cleanup_free_ char *path = NULL;
@@ -671,7 +743,7 @@ int spec_load(const char *bundle, struct spec **out, nook_err *err)
                 return nook_error(err, ENOMEM, "config.json");
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        int ret = read_file_at(AT_FDCWD, path, &text, &len, err);
+        int ret = read_config(path, &text, &len, err);
         if (ret < 0)
                 return ret;
         ret = spec_parse(text, len, out, err);

@@ -135,6 +135,7 @@ struct spec_hook {
         const char *path;
         spec_strings args;
         spec_strings env;
+        bool has_env; /* absent: a hook nook runs gets nook's environment (runc, crun) */
         int64_t timeout; /* seconds; 0 = none */
 };
 
@@ -347,7 +348,12 @@ struct spec {
 /* Parses config.json text. Errors name the JSON path of the bad field. */
 int spec_parse(const char *text, size_t len, struct spec **out, nook_err *err);
 
-/* Reads and parses <bundle>/config.json; errors start with "config.json: ". */
+/* The most a config.json may hold: far above any real one (Docker's and
+ * Kubernetes' are tens of KiB), so that a runaway file is an error. */
+#define SPEC_CONFIG_MAX_BYTES (16 << 20)
+
+/* Reads and parses <bundle>/config.json, which must be a regular file of at
+ * most SPEC_CONFIG_MAX_BYTES; parse errors start with "config.json: ". */
 int spec_load(const char *bundle, struct spec **out, nook_err *err);
 
 /* Parses a "process" object alone (exec --process FILE). The result owns its JSON. */

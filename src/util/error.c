@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "util/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +30,27 @@ static int set_message(nook_err *err, int code, char *msg)
         return nook_error_ret(e);
 }
 
+/* strerror() as runc (Go) writes it, which engines match case-sensitively
+ * ("no such file or directory" → docker's 127): the first word lower case,
+ * unless it is an acronym ("RFS specific error"). */
+static char *errno_description(int code)
+{
+        char *text = strdup(strerror(code));
+        if (text != NULL && isupper((unsigned char)text[0]) && !isupper((unsigned char)text[1]))
+                text[0] = (char)tolower((unsigned char)text[0]);
+        return text;
+}
+
 static int verror(nook_err *err, int code, const char *fmt, va_list ap)
 {
         char *what = NULL, *msg = NULL;
         if (vasprintf(&what, fmt, ap) < 0)
                 return set_message(err, ENOMEM, NULL);
         if (code > 0) {
-                if (asprintf(&msg, "%s: %s", what, strerror(code)) < 0)
+                char *why = errno_description(code);
+                if (why == NULL || asprintf(&msg, "%s: %s", what, why) < 0)
                         msg = NULL;
+                free(why);
                 free(what);
         } else {
                 msg = what;

@@ -7,12 +7,13 @@
 
 struct nook_error {
         int code;  /* errno value, or 0 when the cause is not a system error */
-        char *msg; /* owned, complete message: "mount `/proc`: Operation not permitted" */
+        char *msg; /* owned, complete message: "mount `/proc`: operation not permitted" */
 };
 
 typedef struct nook_error *nook_err;
 
-/* Sets *err to fmt plus ": strerror(code)" when code != 0; returns -code, or -EINVAL for code 0. */
+/* Sets *err to fmt plus ": " and code's description as runc writes it ("no such file or
+ * directory") when code != 0; returns -code, or -EINVAL for code 0. */
 int nook_error(nook_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Same as nook_error with code = errno. */

@@ -319,7 +319,7 @@ static int cmd_unshare_mount(int argc, char **argv)
         return run_command(argc - 1, argv + 1);
 }
 
-/* syscall NAME [ARGS]: makes one raw system call with integer arguments (0x… allowed).
+/* syscall NAME|NUMBER [ARGS]: makes one raw system call with integer arguments (0x… allowed).
  * A clone that succeeds exits at once in the child. */
 static int cmd_syscall(int argc, char **argv)
 {
@@ -341,7 +341,11 @@ static int cmd_syscall(int argc, char **argv)
         };
         if (argc < 2)
                 return 2;
-        long nr = -1;
+        /* A name of the table, or a number (a call the helper has no name for). */
+        char *end;
+        long nr = strtol(argv[1], &end, 10);
+        if (*end != '\0' || end == argv[1])
+                nr = -1;
         for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
                 if (strcmp(calls[i].name, argv[1]) == 0)
                         nr = calls[i].nr;

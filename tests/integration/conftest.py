@@ -200,16 +200,21 @@ def cgroups_named(ids):
     return found
 
 
+PF_EXITING = 0x4
+
+
 def processes_in_cgroups(ids):
-    """Live pids whose cgroup path names one of ids (a zombie has ended already;
-    reaping it is its parent's business)."""
+    """Live pids whose cgroup path names one of ids (a zombie has ended already, and
+    so has a process in exit — a pid namespace's init stays there until its members'
+    parents reap them; reaping is their parents' business)."""
     pids = []
     for proc in pathlib.Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             text = (proc / "cgroup").read_text()
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if stat[0] in ("Z", "X") or int(stat[6]) & PF_EXITING:
                 continue
         except OSError:
             continue

@@ -57,7 +57,7 @@ def test_config_that_is_not_an_object(bundle):
 
 def test_missing_config(bundle):
     p = bundle.nook("run", "--bundle", bundle.path, bundle.id, check=False)
-    assert_failed_cleanly(bundle, p, str(bundle.path / "config.json"), "No such file or directory")
+    assert_failed_cleanly(bundle, p, str(bundle.path / "config.json"), "no such file or directory")
 
 
 @pytest.mark.parametrize("path,value,field", [
@@ -209,7 +209,7 @@ def test_program_that_is_not_executable(bundle):
     (bundle.rootfs / "notexec").write_text("#!/bin/sh\n")
     bundle.args = ["/notexec"]
     bundle.write()
-    assert_failed_cleanly(bundle, run_raw(bundle), "/notexec", "Permission denied")
+    assert_failed_cleanly(bundle, run_raw(bundle), "/notexec", "permission denied")
 
 
 def test_cwd_that_is_a_file(bundle):

@@ -119,7 +119,7 @@ def test_missing_net_device_is_refused_before_anything(bundle, veth):
     bundle.config["linux"]["netDevices"] = {"nope0": {}}
     p = bundle.run()
     assert p.returncode != 0
-    assert "linux.netDevices: interface `nope0` of nook's network namespace: No such device" in p.stderr
+    assert "linux.netDevices: interface `nope0` of nook's network namespace: no such device" in p.stderr
     assert bundle.nook.list_ids() == []
 
 
@@ -134,7 +134,7 @@ def test_net_device_whose_name_is_taken_in_the_container_stays_where_it_was(bund
         bundle.config["linux"]["netDevices"] = {"v1": {"name": "eth0"}}
         p = bundle.run()
         assert p.returncode != 0
-        assert "move `v1` into the container's network namespace as `eth0`: File exists" in p.stderr
+        assert "move `v1` into the container's network namespace as `eth0`: file exists" in p.stderr
         assert "v1" in links(veth) and "UP" in ip(veth, "-br", "link", "show", "v1").stdout
         assert "10.77.0.2/24" in ip(veth, "-br", "addr", "show", "v1").stdout
     finally:

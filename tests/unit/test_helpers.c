@@ -83,13 +83,27 @@ static void errors_carry_their_context(void **state)
         (void)state;
         nook_err err = NULL;
         assert_int_equal(nook_error(&err, ENOENT, "open `%s`", "/x"), -ENOENT);
-        assert_string_equal(err->msg, "open `/x`: No such file or directory");
+        assert_string_equal(err->msg, "open `/x`: no such file or directory");
         assert_int_equal(nook_error_wrap(&err, "mounts[%d]", 2), -ENOENT);
-        assert_string_equal(err->msg, "mounts[2]: open `/x`: No such file or directory");
+        assert_string_equal(err->msg, "mounts[2]: open `/x`: no such file or directory");
         nook_error_free(&err);
         assert_null(err);
         assert_int_equal(nook_error(&err, 0, "plain"), -EINVAL);
         assert_string_equal(err->msg, "plain");
+        nook_error_free(&err);
+}
+
+/* Engines match runc's (Go's) errno words case-sensitively; an acronym keeps its case. */
+static void errno_words_are_runcs(void **state)
+{
+        (void)state;
+        nook_err err = NULL;
+        nook_error(&err, EACCES, "exec `/x`");
+        assert_string_equal(err->msg, "exec `/x`: permission denied");
+        nook_error(&err, EROFS, "mkdir");
+        assert_string_equal(err->msg, "mkdir: read-only file system");
+        nook_error(&err, EDOTDOT, "x");
+        assert_string_equal(err->msg, "x: RFS specific error");
         nook_error_free(&err);
 }
 
@@ -101,6 +115,7 @@ int main(void)
                 cmocka_unit_test(id_maps_format_one_line_each),
                 cmocka_unit_test(container_ids_map_to_host_ids),
                 cmocka_unit_test(errors_carry_their_context),
+                cmocka_unit_test(errno_words_are_runcs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,9 +76,9 @@ static long load(const struct seccomp_program *p)
         return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog);
 }
 
-/* What getppid(a0, a1) does under the program, in a child: the errno it fails
- * with (0 when it succeeds), or 1000 + the signal that killed the child. */
-static int getppid_under(const struct seccomp_program *p, long a0, long a1)
+/* What system call nr (a0, a1) does under the program, in a child: the errno it
+ * fails with (0 when it succeeds), or 1000 + the signal that killed the child. */
+static int call_under(const struct seccomp_program *p, long nr, long a0, long a1)
 {
         pid_t pid = fork();
         if (pid == 0) {
@@ -87,7 +87,7 @@ static int getppid_under(const struct seccomp_program *p, long a0, long a1)
                 signal(SIGSYS, SIG_DFL); /* cmocka's handler would carry on with the suite here */
                 if (load(p) < 0)
                         _exit(200);
-                long r = syscall(SYS_getppid, a0, a1);
+                long r = syscall(nr, a0, a1);
                 _exit(r >= 0 ? 0 : errno);
         }
         int status;
@@ -95,6 +95,11 @@ static int getppid_under(const struct seccomp_program *p, long a0, long a1)
         if (WIFSIGNALED(status))
                 return 1000 + WTERMSIG(status);
         return WEXITSTATUS(status);
+}
+
+static int getppid_under(const struct seccomp_program *p, long a0, long a1)
+{
+        return call_under(p, SYS_getppid, a0, a1);
 }
 
 static int outcome(const char *seccomp, long a0)
@@ -389,6 +394,86 @@ static void the_default_profile_compiles_and_follows_capabilities(void **state)
         json_object_put(admin);
 }
 
+/* ---- calls newer than the profile: ENOSYS (runc's stub) ---- */
+
+/* A number no kernel gives a call (x86_64 and the others are far below). */
+#define NEWER_THAN_ANY 1000
+
+static int call_under_profile(const char *seccomp, long nr)
+{
+        struct seccomp_program p = compile_ok(seccomp);
+        int r = call_under(&p, nr, 0, 0);
+        seccomp_program_free(&p);
+        return r;
+}
+
+static void calls_above_the_highest_named_answer_enosys(void **state)
+{
+        (void)state;
+        /* exit_group is the highest named; dup is below, named nowhere. */
+        const char *profile = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                              "{\"names\":[\"exit_group\",\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+        assert_int_equal(call_under_profile(profile, NEWER_THAN_ANY), ENOSYS);
+        assert_int_equal(call_under_profile(profile, SYS_exit_group + 1), ENOSYS);
+        assert_int_equal(call_under_profile(profile, SYS_dup), EPERM);
+        assert_int_equal(call_under_profile(profile, SYS_getppid), 0);
+        /* A killing default too: the new call answers, the old one kills. */
+        const char *kill = "{\"defaultAction\":\"SCMP_ACT_KILL_PROCESS\",\"syscalls\":[{\"names\":[\"exit_group\","
+                           "\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+        assert_int_equal(call_under_profile(kill, NEWER_THAN_ANY), ENOSYS);
+        assert_int_equal(call_under_profile(kill, SYS_dup), 1000 + SIGSYS);
+}
+
+static void listed_architectures_get_the_stub_too(void **state)
+{
+        (void)state;
+        const char *profile = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\","
+                              "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"syscalls\":[{\"names\":[\"exit_group\","
+                              "\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+        assert_int_equal(call_under_profile(profile, NEWER_THAN_ANY), ENOSYS);
+        assert_int_equal(call_under_profile(profile, SYS_dup), EPERM);
+        assert_int_equal(call_under_profile(profile, SYS_getppid), 0);
+}
+
+static void permissive_or_enosys_defaults_get_no_stub(void **state)
+{
+        (void)state;
+        const char *rules = "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+                            "{\"names\":[\"exit_group\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+        char profile[512];
+        const char *defaults[] = { "\"SCMP_ACT_ALLOW\"", "\"SCMP_ACT_LOG\"",
+                                   "\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38" };
+        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+                snprintf(profile, sizeof(profile), "{\"defaultAction\":%s,%s", defaults[i], rules);
+                struct seccomp_program with = compile_ok(profile);
+                /* Exactly libseccomp's program: it starts by loading the architecture, then checks it. */
+                assert_int_equal(with.filter[1].code, BPF_JMP | BPF_JEQ | BPF_K);
+                assert_int_not_equal(with.filter[1].jf, 0);
+                assert_int_equal(call_under(&with, SYS_getppid, 0, 0), EPERM);
+                seccomp_program_free(&with);
+        }
+        /* And with the stub, the program grows by it. */
+        struct seccomp_program allow = compile_ok("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+                                                  "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}");
+        struct seccomp_program deny = compile_ok("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                                                 "{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ALLOW\"}]}");
+        assert_true(deny.len > allow.len);
+        seccomp_program_free(&allow);
+        seccomp_program_free(&deny);
+}
+
+static void the_default_profile_answers_enosys_for_newer_calls(void **state)
+{
+        (void)state;
+        json_object *profile = default_seccomp_profile(0);
+        struct seccomp_program p = compile_ok(json_object_to_json_string(profile));
+        assert_int_equal(call_under(&p, NEWER_THAN_ANY, 0, 0), ENOSYS);
+        /* Named nowhere (CAP_SYS_BOOT's), below the highest named: the default's EPERM. */
+        assert_int_equal(call_under(&p, SYS_kexec_load, 0, 0), EPERM);
+        seccomp_program_free(&p);
+        json_object_put(profile);
+}
+
 /* ---- the cache ---- */
 
 static char *make_temp_dir(void)
@@ -529,6 +614,10 @@ int main(void)
                 cmocka_unit_test(notify_hands_the_call_to_the_listener),
                 cmocka_unit_test(notify_is_refused_for_calls_nook_makes_after_loading),
                 cmocka_unit_test(the_default_profile_compiles_and_follows_capabilities),
+                cmocka_unit_test(calls_above_the_highest_named_answer_enosys),
+                cmocka_unit_test(listed_architectures_get_the_stub_too),
+                cmocka_unit_test(permissive_or_enosys_defaults_get_no_stub),
+                cmocka_unit_test(the_default_profile_answers_enosys_for_newer_calls),
                 cmocka_unit_test(a_cached_program_is_used_when_the_profile_matches),
                 cmocka_unit_test(another_profile_never_gets_a_cached_program),
                 cmocka_unit_test(a_cache_others_can_write_is_ignored),
