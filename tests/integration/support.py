@@ -1,5 +1,6 @@
 """Small helpers the integration tests share (fixtures live in conftest.py)."""
 import os
+import select
 import subprocess
 import time
 
@@ -12,6 +13,19 @@ def wait_for(predicate, timeout=10.0):
             return True
         time.sleep(0.01)
     return False
+
+
+def wait_gone(pid, timeout=10.0):
+    """Waits for a process (ours or not) to end, on a pidfd; returns whether it ended.
+    A pid that is already gone (ended and reaped: pidfd_open says ESRCH) has ended."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], max(0.0, timeout))[0])
+    finally:
+        os.close(fd)
 
 
 def parse_mountinfo(text):

@@ -2,7 +2,6 @@
 import json
 import os
 import pathlib
-import select
 import signal
 import subprocess
 import threading
@@ -10,6 +9,7 @@ import threading
 import pytest
 
 from conftest import NOOK
+from support import wait_gone
 
 
 def exec_(bundle, *args, check=False, **kwargs):
@@ -164,10 +164,9 @@ def test_exec_is_refused_for_a_container_that_is_not_running(bundle):
     bundle.create()
     p = exec_(bundle, "--", "true")
     assert p.returncode != 0 and "created, not running" in p.stderr
-    init = os.pidfd_open(bundle.state()["pid"])
+    init = bundle.state()["pid"]
     bundle.start()
-    select.select([init], [], [], 10)  # readable once the init has exited
-    os.close(init)
+    assert wait_gone(init)
     p = exec_(bundle, "--", "true")
     assert p.returncode != 0 and "stopped, not running" in p.stderr
     bundle.delete()

@@ -20,13 +20,13 @@ import json
 import os
 import pathlib
 import re
-import select
 import shutil
 import subprocess
 import tempfile
 
 import pytest
 from conftest import Bundle
+from support import wait_gone
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 NS_FILES = {"mount": "mnt", "pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts",
@@ -293,11 +293,9 @@ def test_cgroup_limits_follow_the_kernel(bundle):
 def test_stopped_container_is_refused(bundle):
     bundle.args = ["true"]
     bundle.create()
-    fd = os.pidfd_open(bundle.state()["pid"])
+    pid = bundle.state()["pid"]
     bundle.start()
-    # A pidfd turns readable when the process ends.
-    assert select.select([fd], [], [], 10)[0] == [fd]
-    os.close(fd)
+    assert wait_gone(pid)
     p = bundle.nook("inspect", bundle.id, check=False)
     assert p.returncode == 1
     assert f'container "{bundle.id}" is stopped' in p.stderr

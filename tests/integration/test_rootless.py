@@ -10,7 +10,7 @@ import pytest
 from conftest import NOOK
 from rootless_support import (  # noqa: F401 (fixtures)
     map_ranges, rbundle, rootless_area, rootless_config, rootless_nook, rootless_user)
-from support import parse_mountinfo, sh_lines
+from support import parse_mountinfo, sh_lines, wait_gone
 
 
 def maps_from_host(bundle):
@@ -83,12 +83,9 @@ def test_create_start_kill_delete(rbundle, rootless_area):
     rbundle.start()
     assert rbundle.state()["status"] == "running"
     assert os.stat(f"/proc/{pid}").st_uid == rbundle.area.user.uid
-    pidfd = os.pidfd_open(pid)
     rbundle.kill("TERM")
     # The init is the user's process, not nook's child: wait on a pidfd for it to go.
-    import select
-    select.select([pidfd], [], [], 10)
-    os.close(pidfd)
+    assert wait_gone(pid)
     assert (out / "started").read_text() == "started\n"
     assert (out / "term").read_text() == "term\n"
     assert rbundle.state()["status"] == "stopped"

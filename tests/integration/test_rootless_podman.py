@@ -6,7 +6,6 @@ own user namespace, so nook must see that it is rootless all the same."""
 import json
 import os
 import pathlib
-import select
 import shutil
 import signal
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 
 from conftest import NOOK
 from rootless_support import rootless_area, rootless_user  # noqa: F401 (fixtures)
+from support import wait_gone
 
 
 class Podman:
@@ -59,23 +59,18 @@ class Podman:
             busy = [p for p in self.user.processes() if p not in pause]
             if not busy:
                 break
-            wait_exit(busy)
+            wait_all_gone(busy)
         for pid in self.pause_pids():
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
-            wait_exit([pid])
+            wait_gone(pid, 30)
 
 
-def wait_exit(pids, timeout=30):
+def wait_all_gone(pids):
     for pid in pids:
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue
-        select.select([fd], [], [], timeout)
-        os.close(fd)
+        wait_gone(pid, 30)
 
 
 @pytest.fixture
