@@ -14,7 +14,6 @@ import uuid
 
 import pytest
 
-from conftest import NOOK
 from rootless_support import rootless_area, rootless_user  # noqa: F401 (fixtures)
 from support import wait_gone
 
@@ -29,7 +28,7 @@ class Podman:
                     "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         self.cmd = ["podman", "--root", str(base / "storage"), "--runroot", str(base / "run"),
                     "--tmpdir", str(base / "tmp"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
-                    "--events-backend", "file", "--runtime", str(NOOK)]
+                    "--events-backend", "file", "--runtime", str(user.nook)]
 
     def __call__(self, *args, check=True, timeout=120):
         p = self.user.run(self.cmd + list(args), env=self.env, timeout=timeout)
@@ -39,7 +38,7 @@ class Podman:
 
     def nook(self, *args):
         """nook as the user, on podman's runtime root."""
-        return self.user.run([NOOK, "--root", self.xdg / "nook"] + list(args), env=self.env)
+        return self.user.run([self.user.nook, "--root", self.xdg / "nook"] + list(args), env=self.env)
 
     def pause_pids(self):
         pids = []
