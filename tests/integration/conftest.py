@@ -16,6 +16,8 @@ import uuid
 
 import pytest
 
+from support import pytest_terminal_summary  # noqa: F401 (the skip summary)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NOOK = REPO / "build" / "nook"
 HELPER = REPO / "build" / "nook-test-helper"
