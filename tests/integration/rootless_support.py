@@ -48,6 +48,8 @@ class User:
         if "stdout" not in kwargs and "stderr" not in kwargs:
             kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
+        # Not the tests' working directory, which the user may not enter (podman chdirs back to it).
+        kwargs.setdefault("cwd", "/")
         return subprocess.run(self.prefix(env) + [str(a) for a in args], **kwargs)
 
     def processes(self):
