@@ -96,7 +96,7 @@ bench: setup all
 clean:
 	rm -rf $(BUILD)
 
-# ==== install, uninstall, man pages (issue 17) ====
+# ==== install, uninstall, man pages, Debian package (issue 17) ====
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, nook(8) and a page per
 # command (scdoc, from man/*.scd), bash completion, podman's containers.conf.d
 # drop-in (in /etc: podman reads no other place), and the docker and containerd
@@ -115,7 +115,7 @@ MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(wildcard man/*.8.scd))
 SNIPPETS := docker-daemon.json containerd-runtime.toml
 subst_bindir = sed 's|@BINDIR@|$(BINDIR)|g'
 
-.PHONY: man install uninstall
+.PHONY: man install uninstall deb deb-check
 
 man: $(MAN_PAGES)
 
@@ -141,6 +141,21 @@ uninstall:
 # ---- nook-systemd: rm -f "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
 	-rmdir "$(DESTDIR)$(DATADIR)/nook" "$(DESTDIR)$(LIBEXECDIR)/nook" 2>/dev/null
 
-# ==== end of install, uninstall, man pages ====
+# The .deb, built from a copy of the tree's files (git ls-files, with uncommitted
+# changes) in build/deb/ so that dpkg-buildpackage writes nothing outside build/.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+deb:
+	@NOOK_DEB=1 scripts/setup.sh
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/nook
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp -a --parents -t $(BUILD)/deb/nook
+	cd $(BUILD)/deb/nook && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning $(BUILD)/deb/nook_$(DEB_VERSION)_*.changes
+
+# Installs the .deb, checks it (nook --version, man, completion, podman --runtime
+# nook run), purges it: scripts/check-deb.sh. Not part of make check: it installs
+# a package on the machine for a moment.
+deb-check: deb
+	scripts/check-deb.sh
+# ==== end of install, uninstall, man pages, Debian package ====
 
 -include $(OBJECTS:.o=.d)
