@@ -9,7 +9,7 @@ import pytest
 
 from rootless_support import (  # noqa: F401 (fixtures)
     map_ranges, rbundle, rootless_area, rootless_config, rootless_nook, rootless_user)
-from support import parse_mountinfo, sh_lines, wait_gone
+from support import parse_mountinfo, sh_lines, wait_for, wait_gone
 
 
 def maps_from_host(bundle):
@@ -119,7 +119,8 @@ def test_ps_lists_the_init_and_exec_processes(rbundle):
     pids = json.loads(rbundle.nook("ps", "--format", "json", rbundle.id).stdout)
     assert init in pids and len(pids) == 2
     other = [p for p in pids if p != init][0]
-    assert open(f"/proc/{other}/cmdline").read().split("\0")[:2] == ["sleep", "100"]
+    # The shell said ready just before it execs sleep.
+    assert wait_for(lambda: open(f"/proc/{other}/cmdline").read().split("\0")[:2] == ["sleep", "100"])
     table = rbundle.nook("ps", rbundle.id).stdout.splitlines()
     assert "PID" in table[0] and len(table) == 3
     rbundle.delete("--force")
