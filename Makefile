@@ -96,4 +96,66 @@ bench: setup all
 clean:
 	rm -rf $(BUILD)
 
+# ==== install, uninstall, man pages, Debian package (issue 17) ====
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, nook(8) and a page per
+# command (scdoc, from man/*.scd), bash completion, podman's containers.conf.d
+# drop-in (in /etc: podman reads no other place), and the docker and containerd
+# entries as snippets to add by hand (their files belong to the user).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SYSCONFDIR ?= /etc
+CONTAINERSCONFDIR ?= $(SYSCONFDIR)/containers/containers.conf.d
+
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(wildcard man/*.8.scd))
+# Packaging templates: @BINDIR@ becomes where nook is installed.
+SNIPPETS := docker-daemon.json containerd-runtime.toml
+subst_bindir = sed 's|@BINDIR@|$(BINDIR)|g'
+
+.PHONY: man install uninstall deb deb-check
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/nook $(MAN_PAGES)
+	install -D -m 0755 $(BUILD)/nook "$(DESTDIR)$(BINDIR)/nook"
+	install -d "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(DATADIR)/nook" "$(DESTDIR)$(CONTAINERSCONFDIR)"
+	install -m 0644 $(MAN_PAGES) "$(DESTDIR)$(MANDIR)/man8/"
+	install -D -m 0644 completions/nook.bash "$(DESTDIR)$(BASHCOMPDIR)/nook"
+	$(subst_bindir) packaging/podman-nook.conf.in > "$(DESTDIR)$(CONTAINERSCONFDIR)/nook.conf"
+	$(foreach f,$(SNIPPETS),$(subst_bindir) packaging/$(f).in > "$(DESTDIR)$(DATADIR)/nook/$(f)";)
+	chmod 0644 "$(DESTDIR)$(CONTAINERSCONFDIR)/nook.conf" $(foreach f,$(SNIPPETS),"$(DESTDIR)$(DATADIR)/nook/$(f)")
+# ---- nook-systemd: its install line goes here, once its build block is on main:
+# 	install -D -m 0755 $(BUILD)/nook-systemd "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/nook" $(patsubst $(BUILD)/man/%,"$(DESTDIR)$(MANDIR)/man8/%",$(MAN_PAGES)) \
+		"$(DESTDIR)$(BASHCOMPDIR)/nook" "$(DESTDIR)$(CONTAINERSCONFDIR)/nook.conf" \
+		$(foreach f,$(SNIPPETS),"$(DESTDIR)$(DATADIR)/nook/$(f)")
+# ---- nook-systemd: rm -f "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
+	-rmdir "$(DESTDIR)$(DATADIR)/nook" "$(DESTDIR)$(LIBEXECDIR)/nook" 2>/dev/null
+
+# The .deb, built from a copy of the tree's files (git ls-files, with uncommitted
+# changes) in build/deb/ so that dpkg-buildpackage writes nothing outside build/.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+deb:
+	@NOOK_DEB=1 scripts/setup.sh
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/nook
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp -a --parents -t $(BUILD)/deb/nook
+	cd $(BUILD)/deb/nook && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning $(BUILD)/deb/nook_$(DEB_VERSION)_*.changes
+
+# Installs the .deb, checks it (nook --version, man, completion, podman --runtime
+# nook run), purges it: scripts/check-deb.sh. Not part of make check: it installs
+# a package on the machine for a moment.
+deb-check: deb
+	scripts/check-deb.sh
+# ==== end of install, uninstall, man pages, Debian package ====
+
 -include $(OBJECTS:.o=.d)

@@ -3,9 +3,11 @@
 set -eu
 packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-static python3-pytest
           uidmap crun runc hyperfine time iproute2 procps qemu-system-x86
-          podman conmon catatonit containerd"
+          podman conmon catatonit containerd scdoc man-db"
 # make fuzz: libFuzzer comes with clang.
 [ "${NOOK_FUZZ:-0}" = 1 ] && packages="$packages clang libclang-rt-14-dev"
+# make deb: the Debian package's build tools.
+[ "${NOOK_DEB:-0}" = 1 ] && packages="$packages debhelper lintian"
 missing=""
 for p in $packages; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

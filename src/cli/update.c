@@ -77,8 +77,8 @@ int cmd_update(const struct global_options *g, int argc, char **argv, int *exit_
                 { "cpu-share", 0, OPTION_STRING, &share, "same as --cpu-shares (runc's name)", "N" },
                 { "cpu-rt-runtime", 0, OPTION_STRING, &rt_runtime, "realtime runtime (µs, v1)", "N" },
                 { "cpu-rt-period", 0, OPTION_STRING, &rt_period, "realtime period (µs, v1)", "N" },
-                { "cpuset-cpus", 0, OPTION_STRING, &o.cpuset_cpus, "CPUs allowed (0-3,5)", "L" },
-                { "cpuset-mems", 0, OPTION_STRING, &o.cpuset_mems, "memory nodes allowed", "L" },
+                { "cpuset-cpus", 0, OPTION_STRING, &o.cpuset_cpus, "CPUs allowed (0-3,5)", "LIST" },
+                { "cpuset-mems", 0, OPTION_STRING, &o.cpuset_mems, "memory nodes allowed", "LIST" },
                 { "pids-limit", 0, OPTION_STRING, &pids, "maximum number of tasks (0 or -1: none)", "N" },
                 { "blkio-weight", 0, OPTION_STRING, &blkio, "block I/O weight (10-1000)", "N" },
         };

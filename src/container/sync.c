@@ -60,6 +60,11 @@ int sync_recv(int fd, struct sync_msg *msg, int *passed_fd, nook_err *err)
         do
                 n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
+        /* A process that exits with a message of ours unread resets the socket, and
+         * the kernel reports that before the messages it sent last (its error): the
+         * report cleared, they can be read. */
+        if (n < 0 && errno == ECONNRESET)
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (n < 0)
                 return nook_error_errno(err, "receive from the container process");
         if (n == 0)

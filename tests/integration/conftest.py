@@ -11,9 +11,12 @@ import os
 import pathlib
 import shutil
 import subprocess
+import tempfile
 import uuid
 
 import pytest
+
+from support import pytest_terminal_summary  # noqa: F401 (the skip summary)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 NOOK = REPO / "build" / "nook"
@@ -42,14 +45,15 @@ def make_rootfs(path):
 
 
 class Nook:
-    """Runs build/nook with a given state root."""
+    """Runs build/nook (or the given copy of it) with a given state root."""
 
-    def __init__(self, root, prefix=()):
+    def __init__(self, root, prefix=(), binary=NOOK):
         self.root = str(root)
         self.prefix = list(prefix)
+        self.binary = pathlib.Path(binary)
 
     def __call__(self, *args, check=True, timeout=60, **kwargs):
-        cmd = self.prefix + [str(NOOK), "--root", self.root] + [str(a) for a in args]
+        cmd = self.prefix + [str(self.binary), "--root", self.root] + [str(a) for a in args]
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
         proc = subprocess.run(cmd, timeout=timeout, **kwargs)
@@ -125,7 +129,8 @@ class Bundle:
     def popen(self, command, *options, **kwargs):
         """Starts `nook COMMAND --bundle B OPTIONS ID` without waiting for it."""
         self.write()
-        cmd = self.nook.prefix + [str(NOOK), "--root", self.nook.root, command, "--bundle", str(self.path)]
+        cmd = self.nook.prefix + [str(self.nook.binary), "--root", self.nook.root, command, "--bundle",
+                                  str(self.path)]
         cmd += [str(o) for o in options] + [self.id]
         kwargs.setdefault("text", True)
         return subprocess.Popen(cmd, **kwargs)
@@ -157,6 +162,24 @@ def rootfs_template(tmp_path_factory):
     if not NOOK.exists() or not HELPER.exists():
         pytest.exit("build nook first: make all", returncode=2)
     return make_rootfs(tmp_path_factory.mktemp("rootfs") / "rootfs")
+
+
+@pytest.fixture(scope="session")
+def user_nook():
+    """build/nook copied where any user can run it, once per session: the checkout
+    may sit where only root can reach (root's home is 0700), and what an ordinary
+    user runs (nook, and what podman or conmon run as that user) must not depend
+    on it."""
+    if not NOOK.exists():
+        pytest.exit("build nook first: make all", returncode=2)
+    d = pathlib.Path(tempfile.mkdtemp(prefix="nook-bin-", dir="/tmp"))
+    try:
+        os.chmod(d, 0o755)
+        shutil.copyfile(NOOK, d / "nook")
+        os.chmod(d / "nook", 0o755)
+        yield d / "nook"
+    finally:
+        shutil.rmtree(d)
 
 
 @pytest.fixture(scope="session")

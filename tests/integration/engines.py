@@ -37,7 +37,7 @@ import uuid
 import pytest
 
 from conftest import NOOK
-from support import wait_for
+from support import wait_for, wait_gone
 
 # podman passes no --root, so nook keeps podman's containers in its default state root.
 NOOK_DEFAULT_ROOT = pathlib.Path("/run/nook")
@@ -182,20 +182,8 @@ def understand_argv(argv):
 
 def wait_pids_gone(pids, timeout=15.0):
     """Waits on pidfds for pids to end; returns those still alive at the timeout."""
-    alive = []
     deadline = time.monotonic() + timeout
-    for pid in pids:
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue
-        try:
-            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                alive.append(pid)
-        finally:
-            os.close(fd)
-    return alive
+    return [pid for pid in pids if not wait_gone(pid, deadline - time.monotonic())]
 
 
 def kill_pids(pids):
@@ -325,11 +313,7 @@ def run_in_pty(argv, env, script, rows=24, cols=80, timeout=60):
     finally:
         os.close(fd)
     # The terminal closes a little before the program ends.
-    pidfd = os.pidfd_open(pid)
-    try:
-        select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
-    finally:
-        os.close(pidfd)
+    wait_gone(pid, deadline - time.monotonic())
     done, status = os.waitpid(pid, os.WNOHANG)
     if done == 0:
         os.kill(pid, signal.SIGKILL)

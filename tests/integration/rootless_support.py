@@ -1,7 +1,8 @@
 """Fixtures for the rootless tests: an ordinary user of the tests' own (made
 with useradd, with subordinate id ranges, removed at the end of the session),
-nook run as that user, and bundles that user owns in a directory it can reach
-(pytest's tmp dirs are 0700 root).
+nook run as that user (a copy it can reach: the checkout may be root's alone),
+and bundles that user owns in a directory it can reach (pytest's tmp dirs are
+0700 root).
 
 After each test: no process of that user is left, no mount refers to the
 test's directory, and the state root is empty.
@@ -17,13 +18,14 @@ import uuid
 
 import pytest
 
-from conftest import NOOK, Bundle, Nook
+from conftest import Bundle, Nook
 
 
 class User:
-    def __init__(self, name):
+    def __init__(self, name, nook):
         pw = pwd.getpwnam(name)
         self.name, self.uid, self.gid, self.home = name, pw.pw_uid, pw.pw_gid, pw.pw_dir
+        self.nook = nook  # the copy of nook this user can run
         self.subuid = self._range("/etc/subuid")
         self.subgid = self._range("/etc/subgid")
 
@@ -46,6 +48,8 @@ class User:
         if "stdout" not in kwargs and "stderr" not in kwargs:
             kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
+        # Not the tests' working directory, which the user may not enter (podman chdirs back to it).
+        kwargs.setdefault("cwd", "/")
         return subprocess.run(self.prefix(env) + [str(a) for a in args], **kwargs)
 
     def processes(self):
@@ -65,21 +69,21 @@ class User:
 
 
 @pytest.fixture(scope="session")
-def rootless_user():
+def rootless_user(user_nook):
     """An ordinary user with a subordinate uid and gid range of 65536 ids each."""
     name = "nkr" + uuid.uuid4().hex[:8]
     subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
     try:
-        user = User(name)
+        user = User(name, user_nook)
         if user.subuid is None or user.subgid is None:
             # useradd gives ranges when login.defs asks; add them by hand otherwise.
             start = 2000000 + (user.uid % 1000) * 65536
             subprocess.run(["usermod", "--add-subuids", f"{start}-{start + 65535}",
                             "--add-subgids", f"{start}-{start + 65535}", name], check=True)
-            user = User(name)
+            user = User(name, user_nook)
         yield user
     finally:
-        for pid in User(name).processes():
+        for pid in User(name, user_nook).processes():
             os.kill(pid, 9)
         subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
 
@@ -90,7 +94,7 @@ def rootless_config(rootless_user, tmp_path_factory):
     d = pathlib.Path(tempfile.mkdtemp(prefix="nook-rl-spec-", dir="/tmp"))
     try:
         os.chown(d, rootless_user.uid, rootless_user.gid)
-        p = rootless_user.run([NOOK, "spec", "--rootless", "--bundle", d])
+        p = rootless_user.run([rootless_user.nook, "spec", "--rootless", "--bundle", d])
         assert p.returncode == 0, p.stderr
         return json.loads((d / "config.json").read_text())
     finally:
@@ -138,7 +142,7 @@ def rootless_area(rootless_user):
 def rootless_nook(rootless_user, rootless_area):
     """nook run as the user, with a state root of this test's own."""
     root = rootless_area.mkdir("state", 0o700)
-    n = Nook(root, prefix=rootless_user.prefix())
+    n = Nook(root, prefix=rootless_user.prefix(), binary=rootless_user.nook)
     yield n
     for cid in n.list_ids():
         n("delete", "--force", cid, check=False)

@@ -1,5 +1,6 @@
 """Small helpers the integration tests share (fixtures live in conftest.py)."""
 import os
+import select
 import subprocess
 import time
 
@@ -12,6 +13,19 @@ def wait_for(predicate, timeout=10.0):
             return True
         time.sleep(0.01)
     return False
+
+
+def wait_gone(pid, timeout=10.0):
+    """Waits for a process (ours or not) to end, on a pidfd; returns whether it ended.
+    A pid that is already gone (ended and reaped: pidfd_open says ESRCH) has ended."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], max(0.0, timeout))[0])
+    finally:
+        os.close(fd)
 
 
 def parse_mountinfo(text):
@@ -50,3 +64,22 @@ def mount_tmpfs(path):
 
 def umount(path):
     subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """pytest's hook (conftest.py takes it from here): skips grouped by reason, with
+    counts, on every run, so that a test that stops running (a fixture that skips
+    for a new reason) shows."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    total = sum(reasons.values())
+    if not total:
+        terminalreporter.write_sep("-", "no test skipped")
+        return
+    terminalreporter.write_sep("-", f"{total} skipped, for {len(reasons)} reason{'s' if len(reasons) > 1 else ''}")
+    for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
+        terminalreporter.write_line(f"{count:5}  {reason}")

@@ -8,11 +8,12 @@ The cgroup2 side runs in a VM: see test_cgroups_vm.py and tests/vm/.
 import json
 import os
 import pathlib
-import select
 import subprocess
 import time
 
 import pytest
+
+from support import wait_gone
 
 CGROUP = pathlib.Path("/sys/fs/cgroup")
 NOOK = pathlib.Path(__file__).resolve().parents[2] / "build" / "nook"
@@ -46,18 +47,6 @@ def wait_for(predicate, timeout=10, what="condition"):
             return value
         time.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def pid_gone(pid, timeout=10):
-    """Waits for a process (not ours) to end, through a pidfd."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        return bool(select.select([fd], [], [], timeout)[0])
-    finally:
-        os.close(fd)
 
 
 def alive(pid):
@@ -313,9 +302,9 @@ def test_pause_freezes_every_process_until_resume(bundle):
     assert [c["status"] for c in listed] == ["paused"]
     bundle.kill("USR1")
     # A frozen process cannot act on the signal: it must still be there.
-    assert not pid_gone(pid, timeout=0.3)
+    assert not wait_gone(pid, timeout=0.3)
     bundle.nook("resume", bundle.id)
-    assert pid_gone(pid)
+    assert wait_gone(pid)
     assert bundle.output().splitlines() == ["ready", "signal 10"]
     assert bundle.state()["status"] == "stopped"
     bundle.delete()
@@ -338,7 +327,7 @@ def test_delete_force_of_a_paused_container_kills_it(bundle):
     pid = bundle.state()["pid"]
     bundle.nook("pause", bundle.id)
     bundle.delete("--force")
-    assert pid_gone(pid)
+    assert wait_gone(pid)
 
 
 # ---- update ----
@@ -456,7 +445,7 @@ def test_kill_all_reaches_processes_that_left_the_init(bundle):
     daemon = int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the daemon"))
     assert alive(daemon)
     bundle.kill("KILL", "--all")
-    assert pid_gone(init) and pid_gone(daemon)
+    assert wait_gone(init) and wait_gone(daemon)
     bundle.delete()
 
 
@@ -471,7 +460,7 @@ def test_delete_of_a_container_whose_init_died_kills_its_children(bundle):
     cgroup = host_cgroup(child, "pids")
     # kill --all still reaches the cgroup of a stopped container.
     bundle.kill("TERM", "--all")
-    assert pid_gone(child)
+    assert wait_gone(child)
     bundle.delete()
     assert not cgroup.exists()
 

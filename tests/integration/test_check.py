@@ -19,8 +19,8 @@ NS_FILES = {"mount": "mnt", "pid": "pid", "network": "net", "ipc": "ipc", "uts":
             "user": "user", "cgroup": "cgroup", "time": "time"}
 
 
-def check(*prefix, fmt="json"):
-    p = subprocess.run([*prefix, str(NOOK), "check", "--format", fmt], capture_output=True, text=True,
+def check(*prefix, fmt="json", nook=NOOK):
+    p = subprocess.run([*prefix, str(nook), "check", "--format", fmt], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout) if fmt == "json" else p.stdout
@@ -87,8 +87,8 @@ def test_check_text_is_aligned_and_fits_100_columns():
     assert lines[-1] == f"{counts['ok']} ok, {counts['warn']} warn, {counts['missing']} missing"
 
 
-def test_check_as_an_ordinary_user():
-    r = check(*NOBODY)
+def test_check_as_an_ordinary_user(user_nook):
+    r = check(*NOBODY, nook=user_nook)
     assert r["caller"] == {"uid": 65534, "user": "nobody", "root": False}
     checks = by_name(r)
     if not subids("/etc/subuid", {"nobody", "65534"}):
@@ -106,14 +106,14 @@ def test_check_as_an_ordinary_user():
     assert {checks[n]["status"] for n in ("clone3", "openat2", "pidfd")} == {"ok"}
 
 
-def test_subid_ranges_follow_etc_subuid(tmp_path):
+def test_subid_ranges_follow_etc_subuid(tmp_path, user_nook):
     """/etc/subuid and /etc/subgid replaced in a private mount namespace only."""
     (tmp_path / "subuid").write_text("someone:1:2\nnobody:200000:65536\n65534:300000:1000\n")
     (tmp_path / "subgid").write_text("nobody:400000:65536\n")
     for f in ("subuid", "subgid"):
         os.chmod(tmp_path / f, 0o644)
     script = (f"mount --bind {tmp_path}/subuid /etc/subuid && mount --bind {tmp_path}/subgid /etc/subgid && "
-              f"exec {' '.join(NOBODY)} {NOOK} check --format json")
+              f"exec {' '.join(NOBODY)} {user_nook} check --format json")
     p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr

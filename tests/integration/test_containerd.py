@@ -3,12 +3,11 @@ test's own and `ctr run --runc-binary <build/nook>` with an image imported from 
 archive made from the busybox rootfs (engines.py)."""
 import os
 import re
-import select
 
 from engines import (CGROUP_ROOT, IMAGE, read_argv_log, run_in_pty, understand_argv, unique, wait_catching,
                      write_argv_logger)
 from engines import containerd, containerd_session  # noqa: F401 (fixtures)
-from support import wait_for
+from support import wait_for, wait_gone
 
 DAEMON = 'trap "exit 7" TERM; while :; do sleep 0.1; done'
 
@@ -26,15 +25,7 @@ def start_task(containerd, *command, runtime=None):
 
 def wait_stopped(containerd, cid, pid):
     """Waits for the init to end (a pidfd), then for the shim to have seen it."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:  # ended and reaped already
-        pidfd = None
-    if pidfd is not None:
-        try:
-            assert select.select([pidfd], [], [], 30)[0], "the task did not end"
-        finally:
-            os.close(pidfd)
+    assert wait_gone(pid, 30), "the task did not end"
     assert wait_for(lambda: containerd.tasks()[cid][1] == "STOPPED"), containerd.tasks()
 
 

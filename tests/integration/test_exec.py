@@ -2,7 +2,6 @@
 import json
 import os
 import pathlib
-import select
 import signal
 import subprocess
 import threading
@@ -10,6 +9,7 @@ import threading
 import pytest
 
 from conftest import NOOK
+from support import wait_gone
 
 
 def exec_(bundle, *args, check=False, **kwargs):
@@ -163,10 +163,9 @@ def test_exec_is_refused_for_a_container_that_is_not_running(bundle):
     # Into a created one it works, as with runc (test_runc_compat.py).
     bundle.args = ["true"]
     bundle.create()
-    init = os.pidfd_open(bundle.state()["pid"])
+    init = bundle.state()["pid"]
     bundle.start()
-    select.select([init], [], [], 10)  # readable once the init has exited
-    os.close(init)
+    assert wait_gone(init)
     p = exec_(bundle, "--", "true")
     assert p.returncode != 0 and "it is stopped" in p.stderr
     bundle.delete()

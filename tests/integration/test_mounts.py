@@ -12,14 +12,19 @@ from support import parse_mountinfo, sh_lines, mount_tmpfs, umount
 
 @pytest.fixture
 def source(tmp_path):
-    """A host directory with a file, a tiny executable and a device node."""
+    """A host directory with a file, a tiny executable and a device node, on a
+    tmpfs of its own: a bind mount starts with its source mount's flags, and
+    those of the filesystem that holds tmp_path (nosuid,nodev where /tmp is a
+    tmpfs) are the host's choice, not the test's."""
     d = tmp_path / "source"
     d.mkdir()
+    mount_tmpfs(d)
     (d / "file").write_text("content\n")
     (d / "run.sh").write_text("#!/bin/sh\necho ran\n")
     os.chmod(d / "run.sh", 0o755)
     os.mknod(d / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    return d
+    yield d
+    umount(d)
 
 
 def add_mount(bundle, destination, source, type_="bind", options=()):
@@ -52,6 +57,15 @@ def test_bind_mount_options_show_in_mountinfo(bundle, source, options, flags):
     if any("atime" in o for o in options):
         # strictatime shows as neither noatime nor relatime.
         assert {"noatime", "relatime"} & m["options"] == {"noatime", "relatime"} & flags
+
+
+def test_bind_keeps_the_flags_of_its_source_mount(bundle, source):
+    """Options add flags to what the source mount has; they never clear nosuid or
+    nodev that the host put there (crun clears what is not named, runc does when
+    a flag is named)."""
+    subprocess.run(["mount", "-o", "remount,nosuid,nodev", str(source)], check=True)
+    add_mount(bundle, "/mnt", source, options=["bind", "ro"])
+    assert {"ro", "nosuid", "nodev"} <= mounts_inside(bundle)["/mnt"]["options"]
 
 
 def test_bind_ro_refuses_writes(bundle, source):

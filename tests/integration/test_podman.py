@@ -1,12 +1,12 @@
 """podman (Debian's, with conmon) driving nook, unchanged: `podman --runtime <build/nook>`
 with a private storage and an image imported from the busybox rootfs (engines.py)."""
 import os
-import select
 import stat
 
 from engines import (IMAGE, NOOK_DEFAULT_ROOT, read_argv_log, run_in_pty, understand_argv, wait_catching,
                      write_argv_logger)
 from engines import podman, podman_session  # noqa: F401 (fixtures)
+from support import wait_gone
 
 
 def cap_set(status, name):
@@ -153,12 +153,8 @@ def test_kill_and_wait(podman):
 def test_rm_force_removes_a_running_container(podman):
     cid = podman.run_detached(IMAGE, "sleep", "300")
     pid = pid_of(podman, cid)
-    pidfd = os.pidfd_open(pid)
-    try:
-        podman("rm", "--force", "--time", "0", cid)
-        assert select.select([pidfd], [], [], 10)[0], "the container process is still alive"
-    finally:
-        os.close(pidfd)
+    podman("rm", "--force", "--time", "0", cid)
+    assert wait_gone(pid), "the container process is still alive"
     assert podman("ps", "-aq").stdout == ""
     assert not (NOOK_DEFAULT_ROOT / cid).exists()
 

@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from conftest import NOOK
+from support import wait_for
 
 
 @pytest.fixture
@@ -18,6 +19,8 @@ def two_processes(bundle, tmp_path):
     second = subprocess.Popen([str(NOOK), "--root", bundle.nook.root, "exec", "--pid-file", str(pid_file), bundle.id,
                                "sh", "-c", "echo ready; exec sleep 301"], stdout=subprocess.PIPE, text=True)
     assert second.stdout.readline() == "ready\n"
+    # nook writes the pid file once the process runs, which may be after it printed.
+    assert wait_for(pid_file.exists)
     yield bundle.state()["pid"], int(pid_file.read_text())
     bundle.kill("KILL")
     second.wait(timeout=10)

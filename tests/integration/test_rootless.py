@@ -7,10 +7,9 @@ import subprocess
 
 import pytest
 
-from conftest import NOOK
 from rootless_support import (  # noqa: F401 (fixtures)
     map_ranges, rbundle, rootless_area, rootless_config, rootless_nook, rootless_user)
-from support import parse_mountinfo, sh_lines
+from support import parse_mountinfo, sh_lines, wait_for, wait_gone
 
 
 def maps_from_host(bundle):
@@ -52,18 +51,18 @@ def test_state_root_defaults_to_xdg_runtime_dir(rbundle, rootless_user, rootless
     rbundle.write()
     env = {"XDG_RUNTIME_DIR": str(run)}
     # The init keeps nook's stdio: give it no pipe the test would wait on.
-    p = rootless_user.run([NOOK, "create", "--bundle", rbundle.path, rbundle.id], env=env,
+    p = rootless_user.run([rootless_user.nook, "create", "--bundle", rbundle.path, rbundle.id], env=env,
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert p.returncode == 0
     assert os.path.isdir(run / "nook" / rbundle.id)
     assert os.stat(run / "nook" / rbundle.id).st_uid == rootless_user.uid
-    p = rootless_user.run([NOOK, "delete", "--force", rbundle.id], env=env)
+    p = rootless_user.run([rootless_user.nook, "delete", "--force", rbundle.id], env=env)
     assert p.returncode == 0, p.stderr
     assert [n for n in os.listdir(run / "nook") if not n.startswith(".")] == []
 
 
 def test_without_xdg_runtime_dir_or_root_it_says_so(rbundle, rootless_user):
-    p = rootless_user.run([NOOK, "list"])
+    p = rootless_user.run([rootless_user.nook, "list"])
     assert p.returncode != 0
     assert "XDG_RUNTIME_DIR" in p.stderr and "--root" in p.stderr
 
@@ -83,12 +82,9 @@ def test_create_start_kill_delete(rbundle, rootless_area):
     rbundle.start()
     assert rbundle.state()["status"] == "running"
     assert os.stat(f"/proc/{pid}").st_uid == rbundle.area.user.uid
-    pidfd = os.pidfd_open(pid)
     rbundle.kill("TERM")
     # The init is the user's process, not nook's child: wait on a pidfd for it to go.
-    import select
-    select.select([pidfd], [], [], 10)
-    os.close(pidfd)
+    assert wait_gone(pid)
     assert (out / "started").read_text() == "started\n"
     assert (out / "term").read_text() == "term\n"
     assert rbundle.state()["status"] == "stopped"
@@ -114,8 +110,8 @@ def test_ps_lists_the_init_and_exec_processes(rbundle):
     rbundle.run("-d", check=True)
     init = rbundle.state()["pid"]
     r, w = os.pipe()
-    exec_ = subprocess.Popen(rbundle.nook.prefix + [str(NOOK), "--root", rbundle.nook.root, "exec", rbundle.id,
-                                                    "sh", "-c", "echo ready; exec sleep 100"],
+    exec_ = subprocess.Popen(rbundle.nook.prefix + [str(rbundle.nook.binary), "--root", rbundle.nook.root, "exec",
+                                                    rbundle.id, "sh", "-c", "echo ready; exec sleep 100"],
                              stdout=w, stderr=subprocess.DEVNULL)
     os.close(w)
     assert os.read(r, 6) == b"ready\n"
@@ -123,7 +119,8 @@ def test_ps_lists_the_init_and_exec_processes(rbundle):
     pids = json.loads(rbundle.nook("ps", "--format", "json", rbundle.id).stdout)
     assert init in pids and len(pids) == 2
     other = [p for p in pids if p != init][0]
-    assert open(f"/proc/{other}/cmdline").read().split("\0")[:2] == ["sleep", "100"]
+    # The shell said ready just before it execs sleep.
+    assert wait_for(lambda: open(f"/proc/{other}/cmdline").read().split("\0")[:2] == ["sleep", "100"])
     table = rbundle.nook("ps", rbundle.id).stdout.splitlines()
     assert "PID" in table[0] and len(table) == 3
     rbundle.delete("--force")

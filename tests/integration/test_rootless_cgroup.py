@@ -15,7 +15,7 @@ import pytest
 from conftest import NOOK
 from rootless_support import (  # noqa: F401 (fixtures)
     rbundle, rootless_area, rootless_config, rootless_nook, rootless_user)
-from support import sh_lines
+from support import sh_lines, wait_gone
 
 UNIFIED = pathlib.Path("/sys/fs/cgroup/unified")
 
@@ -80,11 +80,8 @@ def test_kill_all_reaches_every_process_of_the_cgroup(rbundle, delegated):
     init = rbundle.state()["pid"]
     cgroup = delegated / rbundle.id
     assert len(procs(cgroup)) == 2
-    pidfd = os.pidfd_open(init)
     rbundle.kill("TERM", "--all")
-    import select
-    assert select.select([pidfd], [], [], 10)[0] == [pidfd]
-    os.close(pidfd)
+    assert wait_gone(init)
     assert rbundle.output() == "child-ended\n"
     rbundle.delete()
     assert not cgroup.exists()

@@ -6,7 +6,6 @@ own user namespace, so nook must see that it is rootless all the same."""
 import json
 import os
 import pathlib
-import select
 import shutil
 import signal
 import subprocess
@@ -15,8 +14,8 @@ import uuid
 
 import pytest
 
-from conftest import NOOK
 from rootless_support import rootless_area, rootless_user  # noqa: F401 (fixtures)
+from support import wait_gone
 
 
 class Podman:
@@ -29,7 +28,7 @@ class Podman:
                     "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         self.cmd = ["podman", "--root", str(base / "storage"), "--runroot", str(base / "run"),
                     "--tmpdir", str(base / "tmp"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
-                    "--events-backend", "file", "--runtime", str(NOOK)]
+                    "--events-backend", "file", "--runtime", str(user.nook)]
 
     def __call__(self, *args, check=True, timeout=120):
         p = self.user.run(self.cmd + list(args), env=self.env, timeout=timeout)
@@ -39,7 +38,7 @@ class Podman:
 
     def nook(self, *args):
         """nook as the user, on podman's runtime root."""
-        return self.user.run([NOOK, "--root", self.xdg / "nook"] + list(args), env=self.env)
+        return self.user.run([self.user.nook, "--root", self.xdg / "nook"] + list(args), env=self.env)
 
     def pause_pids(self):
         pids = []
@@ -59,23 +58,18 @@ class Podman:
             busy = [p for p in self.user.processes() if p not in pause]
             if not busy:
                 break
-            wait_exit(busy)
+            wait_all_gone(busy)
         for pid in self.pause_pids():
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
-            wait_exit([pid])
+            wait_gone(pid, 30)
 
 
-def wait_exit(pids, timeout=30):
+def wait_all_gone(pids):
     for pid in pids:
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue
-        select.select([fd], [], [], timeout)
-        os.close(fd)
+        wait_gone(pid, 30)
 
 
 @pytest.fixture
