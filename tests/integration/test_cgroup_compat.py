@@ -151,9 +151,11 @@ def test_update_takes_rt_period_and_runtime_in_either_order(bundle, pod):
     if not (root / "cpu.rt_runtime_us").exists():
         pytest.skip("no cpu.rt_runtime_us: the kernel has no CONFIG_RT_GROUP_SCHED")
     parent = pod("cpu")
-    # A cgroup gets no realtime time unless its parent hands it some (runc's test does the same).
-    (parent / "cpu.rt_period_us").write_text(read(root / "cpu.rt_period_us"))
-    (parent / "cpu.rt_runtime_us").write_text(read(root / "cpu.rt_runtime_us"))
+    # A cgroup gets no realtime time unless its parent hands it some (runc's test does the same):
+    # 80% here (the values below need at most that), not all of it: a removed cgroup holds its
+    # share until the kernel frees it, and the tests after this one need some too.
+    (parent / "cpu.rt_period_us").write_text("1000000")
+    (parent / "cpu.rt_runtime_us").write_text("800000")
     pid = start(bundle)
     update(bundle, "-r", "-", stdin='{"cpu": {"realtimeRuntime": 500001}}')
     assert rt_values(pid)[1] == 500001
