@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "container/hooks.h"
+#include "container/hooks_at.h"
 #include "container/launch.h"
 #include "linux/resctrl.h"
 #include "linux/syscalls.h"
@@ -96,15 +96,11 @@ int container_destroy(struct container_state *state, const struct spec *spec, no
                         nook_error_free(&rdt_err);
                 }
         }
-        if (spec != NULL && spec->hooks[HOOK_POSTSTOP].len > 0) {
-                json_object *o = state_to_json(state, STATUS_STOPPED);
-                nook_err hook_err = NULL;
-                /* The OCI spec: a failing poststop hook is logged and deletion goes on. */
-                if (hooks_run(spec, HOOK_POSTSTOP, json_object_to_json_string(o), &hook_err) < 0) {
-                        log_warning("%s", hook_err->msg);
-                        nook_error_free(&hook_err);
-                }
-                json_object_put(o);
+        /* The runtime-spec: a failing poststop hook is logged and deletion goes on. */
+        nook_err hook_err = NULL;
+        if (hooks_run_at(HOOK_POSTSTOP, state, spec, STATUS_STOPPED, &hook_err) < 0) {
+                log_warning("%s", hook_err->msg);
+                nook_error_free(&hook_err);
         }
         return state_remove_dir(state->dir, err);
 }
@@ -126,15 +122,25 @@ int container_delete(const char *root, const char *id, bool force, nook_err *err
         if (ret < 0)
                 return ret;
         enum container_status status = state_status(state);
-        if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
+        if ((status == STATUS_RUNNING || status == STATUS_PAUSED || status == STATUS_CREATING) && !force) {
                 ret = nook_error(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
                                  state_status_name(status));
                 state_free(state);
                 return ret;
         }
+        /* --force on a container being created ends its creator first (its start time
+         * says it is still the same process). */
+        if (status == STATUS_CREATING && kill(state->creator, SIGKILL) == 0 &&
+            !wait_gone(state->creator, state->creator_start_time, 10000)) {
+                ret = nook_error(err, ETIMEDOUT, "the nook creating container \"%s\" (pid %d) did not die", id,
+                                 state->creator);
+                state_free(state);
+                return ret;
+        }
         struct spec *spec = NULL;
         nook_err spec_err = NULL;
-        if (spec_load(state->dir, &spec, &spec_err) < 0) {
+        /* A create that never got its init ready ran no hook and saved no config. */
+        if (state->pid > 0 && spec_load(state->dir, &spec, &spec_err) < 0) {
                 log_warning("delete: poststop hooks not run: %s", spec_err->msg);
                 nook_error_free(&spec_err);
         }

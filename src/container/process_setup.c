@@ -86,13 +86,33 @@ static int become_user(const struct spec_process *process, struct spec_capabilit
         return 0;
 }
 
-/* Everything above fd 2 and the preserved ones is closed at exec (CVE-2024-21626
- * leaked a host directory fd into the container). */
-static int close_fds_on_exec(int preserve, nook_err *err)
+static int compare_fds(const void *a, const void *b)
+{
+        return *(const int *)a - *(const int *)b;
+}
+
+/* Everything above fd 2 and the preserved ones is closed now, but the fds the stub
+ * still needs (CVE-2024-21626 leaked a host directory fd into the container; an
+ * init waiting for `start` holds nothing else either), and those at exec. */
+static int close_fds(int preserve, const int *keep_in, size_t n_keep, nook_err *err)
 {
         for (int fd = 3; fd < 3 + preserve; fd++)
                 if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
                         return nook_error_errno(err, "--preserve-fds: fd %d", fd);
+        int keep[8];
+        size_t n = 0;
+        for (size_t i = 0; i < n_keep && n < sizeof(keep) / sizeof(keep[0]); i++)
+                if (keep_in[i] >= 3 + preserve)
+                        keep[n++] = keep_in[i];
+        qsort(keep, n, sizeof(keep[0]), compare_fds);
+        unsigned from = (unsigned)(3 + preserve);
+        for (size_t i = 0; i <= n; i++) {
+                unsigned to = i < n ? (unsigned)keep[i] : ~0U;
+                if (to > from && sys_close_range(from, to - 1, 0) < 0)
+                        return nook_error_errno(err, "close_range");
+                if (i < n)
+                        from = (unsigned)keep[i] + 1;
+        }
         if (sys_close_range((unsigned)(3 + preserve), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return nook_error_errno(err, "close_range");
         return 0;
@@ -172,13 +192,14 @@ int process_finish(const struct process_final *f, nook_err *err)
                 return ret;
         /* The stub needs CAP_SYS_ADMIN for the exe swap (and seccomp without no_new_privs). */
         ret = caps_raise_all(err);
+        const int keep[] = { f->sync_fd, f->await_fd, f->accept_fd, f->ctty_fd, f->exe != NULL ? f->exe->mm.exe_fd : -1 };
         if (ret == 0)
-                ret = close_fds_on_exec(f->preserve_fds, err);
+                ret = close_fds(f->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), err);
         if (ret < 0)
                 return ret;
 
-        struct stub_message ready, error, fork_report;
-        sync_stub_messages(path, &ready, &error, &fork_report);
+        struct stub_message ready, error, hello;
+        sync_stub_messages(path, &ready, &error, &hello);
         struct stub_request req = {
                 .exe = f->exe,
                 .fork_child = f->fork_child,
@@ -189,11 +210,11 @@ int process_finish(const struct process_final *f, nook_err *err)
                 .filter_len = f->filter_len,
                 .seccomp_flags = f->seccomp_flags,
                 .sync_fd = f->sync_fd,
-                .wait_fd = f->wait_fd,
-                .wait_accept = f->wait_accept,
+                .await_fd = f->await_fd,
+                .accept_fd = f->accept_fd,
                 .ready = &ready,
                 .error = &error,
-                .fork_report = &fork_report,
+                .hello = &hello,
                 .path = path,
                 .argv = process->args.items,
                 .argc = process->args.len,

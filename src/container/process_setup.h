@@ -28,14 +28,15 @@ struct process_final {
         size_t filter_len;
         unsigned seccomp_flags;
         int sync_fd;
-        int wait_fd; /* -1: exec at once */
-        bool wait_accept;
+        int await_fd;  /* nook's last word (START, COMMITTED) comes here; -1: exec at once */
+        int accept_fd; /* create: then wait for `nook start` on this socket; -1: none */
         int preserve_fds;
 };
 
 /* Becomes the process's user (keeping the capabilities the stub still needs),
- * finds the program, marks every fd but 0-2 and the preserved ones
- * close-on-exec, resets signals and runs the stub. Returns only on failure. */
+ * finds the program, closes every fd but 0-2, the preserved ones and those the
+ * stub needs (which close at exec), resets signals and runs the stub. Returns
+ * only on failure. */
 int process_finish(const struct process_final *f, nook_err *err);
 
 #endif

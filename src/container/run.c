@@ -28,7 +28,7 @@ int container_run(const struct create_options *opts, bool detach, bool keep, int
         if (ret == 0)
                 ret = launch_run_hooks(&l, HOOK_START_CONTAINER, STATUS_CREATED, err);
         if (ret == 0)
-                ret = sync_send(l.sync_fd, SYNC_GO, 0, err);
+                ret = launch_release(&l, err);
         if (ret == 0)
                 ret = start_wait_exec(l.sync_fd, err);
         log_debug("run %s: program started", opts->id);

@@ -23,6 +23,7 @@
 #include "container/process_setup.h"
 #include "container/seccomp_agent.h"
 #include "container/sync.h"
+#include "linux/clone.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
 #include "linux/resctrl.h"
@@ -195,6 +196,10 @@ static int open_channels(struct spawn *s, nook_err *err)
                 return nook_error_errno(err, "socketpair");
         s->sync_fd = sv[0];
         s->child_sync_fd = sv[1];
+        /* HELLO's sender is the process itself: its credentials say its pid. */
+        int ret = sync_want_credentials(s->sync_fd, err);
+        if (ret < 0)
+                return ret;
         if (s->req->process->terminal && s->req->console_socket != NULL) {
                 s->console_fd = socket_connect_unix(s->req->console_socket, err);
                 if (s->console_fd < 0)
@@ -204,12 +209,9 @@ static int open_channels(struct spawn *s, nook_err *err)
         int min = 3 + s->req->preserve_fds;
         int *fds[] = { &s->sync_fd, &s->child_sync_fd, &s->console_fd, &s->init_pidfd, &s->root_fd,
                        s->cgroup != NULL ? &s->cgroup->v2_fd : NULL };
-        for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-                int ret = fds[i] != NULL ? fd_move_above(fds[i], min, err) : 0;
-                if (ret < 0)
-                        return ret;
-        }
-        return 0;
+        for (size_t i = 0; i < ARRAY_SIZE(fds) && ret == 0; i++)
+                ret = fds[i] != NULL ? fd_move_above(fds[i], min, err) : 0;
+        return ret;
 }
 
 /* ---- the intermediate ---- */
@@ -257,8 +259,9 @@ static int child_run(struct spawn *s, nook_err *err)
         if (ret < 0)
                 return ret;
 
-        struct sync_msg msg;
-        ret = sync_expect(s->child_sync_fd, SYNC_GO, &msg, err);
+        /* ◀ ENVIRONMENT: in the cgroups, oom score set. */
+        struct sync_in in;
+        ret = sync_expect(s->child_sync_fd, SYNC_ENVIRONMENT, "nook", &in, err);
         if (ret < 0)
                 return ret;
         /* execCPUAffinity.final: GO says we are in every cgroup of the container (cpuset too). */
@@ -290,7 +293,8 @@ static int child_run(struct spawn *s, nook_err *err)
                 .filter_len = req->filter_len,
                 .seccomp_flags = req->seccomp_flags,
                 .sync_fd = s->child_sync_fd,
-                .wait_fd = -1,
+                .await_fd = -1,
+                .accept_fd = -1,
                 .preserve_fds = req->preserve_fds,
         };
         return process_finish(&final, err);
@@ -324,7 +328,7 @@ static int start_intermediate(struct spawn *s, nook_err *err)
                 cgroup_join_close(&s->cgroup_join);
                 return nook_error_wrap(err, "process.execCPUAffinity.initial");
         }
-        long pid = launch_clone(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
+        long pid = clone_process(0, v2_fd, &s->intermediate_pidfd, &into_cgroup);
         if (pid == 0)
                 child_main(s);
         int clone_errno = errno;
@@ -347,7 +351,7 @@ static int start_intermediate(struct spawn *s, nook_err *err)
         if (ret == 0 && linux_ != NULL && linux_->intel_rdt != NULL)
                 ret = resctrl_join(linux_->intel_rdt, s->req->state->id, s->intermediate, err);
         if (ret == 0)
-                ret = sync_send(s->sync_fd, SYNC_GO, 0, err);
+                ret = sync_send(s->sync_fd, SYNC_ENVIRONMENT, 0, err);
         return ret;
 }
 
@@ -360,44 +364,42 @@ static void reap_intermediate(struct spawn *s)
         s->intermediate = 0;
 }
 
-/* Answers the protocol until the program runs (EOF) or an error comes. */
+#define PEER "the exec process"
+
+/* Follows the process's messages, in their order — [CONSOLE] (the intermediate),
+ * HELLO, READY (the process itself) — then EOF when the program runs, or why
+ * its exec failed. */
 static int follow(struct spawn *s, struct spawn_result *out, nook_err *err)
 {
-        for (;;) {
-                struct sync_msg msg;
-                int fd = -1;
-                int ret = sync_recv(s->sync_fd, &msg, &fd, err);
-                if (ret == -EPIPE)
-                        return out->pid > 0 ? 0
-                                            : nook_error(err, EPIPE, "the exec process exited during set-up");
+        struct sync_in in;
+        int ret = 0;
+        if (s->req->process->terminal && s->req->console_socket == NULL) {
+                ret = sync_expect(s->sync_fd, SYNC_CONSOLE, PEER, &in, err);
                 if (ret < 0)
                         return ret;
-                switch (msg.type) {
-                case SYNC_CONSOLE:
-                        out->console_master = steal_fd(&fd);
-                        break;
-                case SYNC_PID:
-                        out->pid = msg.value;
-                        reap_intermediate(s);
-                        /* Our child (CLONE_PARENT), not yet reaped: its pid cannot have been reused. */
-                        out->pidfd = sys_pidfd_open(out->pid, 0);
-                        if (out->pidfd < 0)
-                                ret = nook_error_errno(err, "pidfd_open %d", out->pid);
-                        break;
-                case SYNC_READY:
-                        out->seccomp_listener = steal_fd(&fd);
-                        break;
-                case SYNC_ERROR:
-                        ret = sync_error_from_msg(&msg, err);
-                        break;
-                default:
-                        ret = nook_error(err, EPROTO, "unexpected message %u from the exec process", msg.type);
-                }
-                if (fd >= 0)
-                        close(fd);
-                if (ret < 0)
-                        return ret;
+                out->console_master = in.fd;
         }
+        ret = sync_expect(s->sync_fd, SYNC_HELLO, PEER, &in, err);
+        if (ret < 0)
+                return ret;
+        out->pid = in.sender;
+        reap_intermediate(s);
+        /* Our child (CLONE_PARENT), not yet reaped: its pid cannot have been reused. */
+        out->pidfd = out->pid > 0 ? sys_pidfd_open(out->pid, 0) : -1;
+        if (out->pidfd < 0)
+                return nook_error_errno(err, "pidfd_open the exec process (%d)", out->pid);
+        ret = sync_expect(s->sync_fd, SYNC_READY, PEER, &in, err);
+        if (ret < 0)
+                return ret;
+        out->seccomp_listener = in.fd;
+        ret = sync_recv(s->sync_fd, &in, err);
+        if (ret == -EPIPE)
+                return 0;
+        if (ret == 0 && in.fd >= 0)
+                close(in.fd);
+        if (ret == 0 && in.msg.type == SYNC_ERROR)
+                return sync_error_from_msg(&in.msg, err);
+        return ret < 0 ? ret : sync_check_order((enum sync_type)in.msg.type, SYNC_ERROR, PEER, err);
 }
 
 void spawn_result_close(struct spawn_result *r)

@@ -11,9 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "container/hooks.h"
+#include "container/hooks_at.h"
 #include "container/launch.h"
-#include "container/spawn.h"
 #include "container/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -78,13 +77,7 @@ static void destroy_after_failed_hook(struct container_state *state, const struc
 static int run_hooks(struct container_state *state, const struct spec *spec, enum spec_hook_kind kind,
                      enum container_status status, nook_err *err)
 {
-        if (spec->hooks[kind].len == 0)
-                return 0;
-        json_object *o = state_to_json(state, status);
-        const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        int ret = kind == HOOK_START_CONTAINER ? spawn_run_hooks(state, spec, kind, json, err)
-                                               : hooks_run(spec, kind, json, err);
-        json_object_put(o);
+        int ret = hooks_run_at(kind, state, spec, status, err);
         if (ret < 0)
                 destroy_after_failed_hook(state, spec);
         return ret;

@@ -83,6 +83,10 @@ int state_save(const struct container_state *s, nook_err *err)
         add_string(o, "id", s->id);
         json_object_object_add(o, "pid", json_object_new_int(s->pid));
         json_object_object_add(o, "startTime", json_object_new_uint64(s->start_time));
+        if (s->pid <= 0 && s->creator > 0) {
+                json_object_object_add(o, "creator", json_object_new_int(s->creator));
+                json_object_object_add(o, "creatorStartTime", json_object_new_uint64(s->creator_start_time));
+        }
         add_string(o, "bundle", s->bundle);
         add_string(o, "rootfs", s->rootfs);
         add_string(o, "created", s->created);
@@ -143,6 +147,8 @@ int state_load(const char *root, const char *id, struct container_state **out, n
         s->owner = dup_field(o, "owner");
         s->pid = json_object_get_int(json_object_object_get(o, "pid"));
         s->start_time = json_object_get_uint64(json_object_object_get(o, "startTime"));
+        s->creator = json_object_get_int(json_object_object_get(o, "creator"));
+        s->creator_start_time = json_object_get_uint64(json_object_object_get(o, "creatorStartTime"));
         s->rootless = json_object_get_boolean(json_object_object_get(o, "rootless"));
         s->shares_pid_namespace = json_object_get_boolean(json_object_object_get(o, "sharesPidNamespace"));
         json_object *annotations = json_object_object_get(o, "annotations");
@@ -228,8 +234,11 @@ unsigned long long state_process_start_time(pid_t pid)
 
 enum container_status state_status(const struct container_state *s)
 {
-        if (s->pid <= 0)
-                return STATUS_CREATING;
+        if (s->pid <= 0) {
+                /* Its creator is at work, or was killed before the init was ready. */
+                bool creating = s->creator > 0 && state_process_start_time(s->creator) == s->creator_start_time;
+                return creating ? STATUS_CREATING : STATUS_STOPPED;
+        }
         unsigned long long start = state_process_start_time(s->pid);
         if (start == 0 || start != s->start_time)
                 return STATUS_STOPPED;
@@ -298,10 +307,8 @@ int state_list_ids(const char *root, char ***ids, size_t *n, nook_err *err)
         return 0;
 }
 
-void state_free(struct container_state *s)
+void state_clear(struct container_state *s)
 {
-        if (s == NULL)
-                return;
         free(s->id);
         free(s->dir);
         free(s->oci_version);
@@ -311,6 +318,14 @@ void state_free(struct container_state *s)
         free(s->owner);
         cgroup_free(s->cgroup);
         json_object_put(s->annotations);
+        *s = (struct container_state){ 0 };
+}
+
+void state_free(struct container_state *s)
+{
+        if (s == NULL)
+                return;
+        state_clear(s);
         free(s);
 }
 

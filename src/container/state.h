@@ -14,7 +14,7 @@
 struct json_object;
 
 enum container_status {
-        STATUS_CREATING, /* the state dir exists, state.json not yet */
+        STATUS_CREATING, /* a live nook is creating it (no state.json yet, or one without the init) */
         STATUS_CREATED,
         STATUS_RUNNING,
         STATUS_PAUSED,
@@ -29,8 +29,10 @@ struct container_state {
         char *rootfs;
         char *created; /* RFC 3339 */
         char *owner;
-        pid_t pid;
+        pid_t pid;                     /* the init; 0 until it is ready */
         unsigned long long start_time; /* field 22 of /proc/<pid>/stat */
+        pid_t creator;                 /* while pid is 0: the nook that creates the container */
+        unsigned long long creator_start_time;
         struct cgroup *cgroup;         /* NULL when the container has none (rootless) */
         struct json_object *annotations;
         bool rootless;
@@ -72,6 +74,9 @@ struct json_object *state_to_json(const struct container_state *state, enum cont
 
 /* Lists the ids under root (skipping what is not a container). */
 int state_list_ids(const char *root, char ***ids, size_t *n, nook_err *err);
+
+/* Frees what the state holds (not the struct itself). */
+void state_clear(struct container_state *state);
 
 void state_free(struct container_state *state);
 

@@ -40,14 +40,44 @@ int sync_send_fd(int fd, enum sync_type type, int passed_fd, nook_err *err)
         return 0;
 }
 
-int sync_recv(int fd, struct sync_msg *msg, int *passed_fd, nook_err *err)
+int sync_want_credentials(int fd, nook_err *err)
 {
-        if (passed_fd != NULL)
-                *passed_fd = -1;
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0)
+                return nook_error_errno(err, "SO_PASSCRED");
+        return 0;
+}
+
+static const char *const type_names[SYNC_TYPE_MAX + 1] = {
+        [SYNC_JOINED] = "JOINED",
+        [SYNC_HELLO] = "HELLO",
+        [SYNC_HOOKS] = "HOOKS",
+        [SYNC_CONSOLE] = "CONSOLE",
+        [SYNC_READY] = "READY",
+        [SYNC_ERROR] = "ERROR",
+        [SYNC_ENVIRONMENT] = "ENVIRONMENT",
+        [SYNC_MAPPED] = "MAPPED",
+        [SYNC_HOOKS_DONE] = "HOOKS_DONE",
+        [SYNC_START] = "START",
+        [SYNC_COMMITTED] = "COMMITTED",
+};
+
+const char *sync_type_name(enum sync_type type)
+{
+        if ((unsigned)type > SYNC_TYPE_MAX || type_names[type] == NULL)
+                return "an unknown message";
+        return type_names[type];
+}
+
+int sync_recv(int fd, struct sync_in *in, nook_err *err)
+{
+        struct sync_msg *msg = &in->msg;
+        in->fd = -1;
+        in->sender = 0;
         memset(msg, 0, SYNC_HEADER_SIZE);
         struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) - 1 };
         union {
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
                 struct cmsghdr align;
         } control;
         struct msghdr mh = {
@@ -57,31 +87,40 @@ int sync_recv(int fd, struct sync_msg *msg, int *passed_fd, nook_err *err)
                 .msg_controllen = sizeof(control.buf),
         };
         ssize_t n;
+        /* ECONNRESET: the peer exited with a message of ours unread; the error is
+         * reported once, before what it sent, which the next read returns. */
         do
                 n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        /* A process that exits with a message of ours unread resets the socket, and
-         * the kernel reports that before the messages it sent last (its error): the
-         * report cleared, they can be read. */
-        if (n < 0 && errno == ECONNRESET)
-                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        while (n < 0 && (errno == EINTR || errno == ECONNRESET));
         if (n < 0)
                 return nook_error_errno(err, "receive from the container process");
-        if (n == 0)
-                return -EPIPE;
-        ((char *)msg)[n] = '\0';
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                int got;
-                memcpy(&got, CMSG_DATA(c), sizeof(int));
-                if (passed_fd != NULL && *passed_fd < 0)
-                        *passed_fd = got;
-                else
-                        close(got);
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+                        struct ucred cred;
+                        memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+                        in->sender = cred.pid;
+                } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        int got;
+                        memcpy(&got, CMSG_DATA(c), sizeof(int));
+                        if (in->fd < 0)
+                                in->fd = got;
+                        else
+                                close(got);
+                }
         }
-        if ((size_t)n < SYNC_HEADER_SIZE)
+        if (n == 0) {
+                if (in->fd >= 0)
+                        close(in->fd);
+                in->fd = -1;
+                return -EPIPE;
+        }
+        ((char *)msg)[n] = '\0';
+        if ((size_t)n < SYNC_HEADER_SIZE) {
+                if (in->fd >= 0)
+                        close(in->fd);
+                in->fd = -1;
                 return nook_error(err, EPROTO, "short message from the container process");
+        }
         return 0;
 }
 
@@ -97,19 +136,31 @@ int sync_error_from_msg(const struct sync_msg *msg, nook_err *err)
         return nook_error_raw(err, msg->code, msg->text);
 }
 
-int sync_expect(int fd, enum sync_type expected, struct sync_msg *msg, nook_err *err)
+int sync_check_order(enum sync_type got, enum sync_type expected, const char *peer, nook_err *err)
 {
-        int ret = sync_recv(fd, msg, NULL, err);
+        if (got == expected)
+                return 0;
+        return nook_error(err, EPROTO, "%s sent %s while nook waited for %s", peer, sync_type_name(got),
+                          sync_type_name(expected));
+}
+
+int sync_expect(int fd, enum sync_type expected, const char *peer, struct sync_in *in, nook_err *err)
+{
+        int ret = sync_recv(fd, in, err);
         if (ret == -EPIPE)
-                return nook_error(err, EPIPE, "the container process exited during set-up");
+                return nook_error(err, EPIPE, "%s exited during set-up (nook waited for %s)", peer,
+                                  sync_type_name(expected));
         if (ret < 0)
                 return ret;
-        if (msg->type == SYNC_ERROR)
-                return sync_error_from_msg(msg, err);
-        if (msg->type != expected)
-                return nook_error(err, EPROTO, "unexpected message %u from the container process (wanted %u)",
-                                  msg->type, expected);
-        return 0;
+        if (in->msg.type == SYNC_ERROR)
+                ret = sync_error_from_msg(&in->msg, err);
+        else
+                ret = sync_check_order((enum sync_type)in->msg.type, expected, peer, err);
+        if (ret < 0 && in->fd >= 0) {
+                close(in->fd);
+                in->fd = -1;
+        }
+        return ret;
 }
 
 static void fill_template(struct stub_message *m, enum sync_type type, const char *text)
@@ -128,9 +179,9 @@ static void fill_template(struct stub_message *m, enum sync_type type, const cha
 }
 
 void sync_stub_messages(const char *path, struct stub_message *ready, struct stub_message *error,
-                        struct stub_message *fork_report)
+                        struct stub_message *hello)
 {
         fill_template(ready, SYNC_READY, NULL);
         fill_template(error, SYNC_ERROR, path);
-        fill_template(fork_report, SYNC_PID, NULL);
+        fill_template(hello, SYNC_HELLO, NULL);
 }

@@ -197,8 +197,8 @@ int stub_build(const struct stub_request *req, struct stub_plan **out, nook_err 
                 p->mm.brk = (uint64_t)syscall(SYS_brk, 0);
         }
         p->fork_child = req->fork_child;
-        if (req->fork_report != NULL)
-                p->fork_report = *req->fork_report;
+        if (req->hello != NULL)
+                p->hello = *req->hello;
         p->ctty_fd = req->ctty_fd;
         if (req->caps != NULL) {
                 p->set_caps = 1;
@@ -221,8 +221,8 @@ int stub_build(const struct stub_request *req, struct stub_plan **out, nook_err 
                 p->ready = *req->ready;
         if (req->error != NULL)
                 p->error = *req->error;
-        p->wait_fd = req->wait_fd;
-        p->wait_accept = req->wait_accept;
+        p->await_fd = req->await_fd;
+        p->accept_fd = req->accept_fd;
         char *path = arena_alloc(&a, strlen(req->path) + 1);
         strcpy(path, req->path);
         p->path = path;

@@ -62,9 +62,10 @@ struct stub_plan {
         } unmap[STUB_MAX_UNMAP];
         struct prctl_mm_map mm;
 
-        /* Forking the visible process (exec): the parent reports the child's pid and exits. */
+        /* Forking the visible process (exec): the child says HELLO (nook reads its pid
+         * off the message's credentials), the parent exits without a word. */
         int fork_child;
-        struct stub_message fork_report;
+        struct stub_message hello;
 
         /* A pty slave that becomes the controlling terminal and stdio (-1: none). Done by the
          * process that execs, which leads its own session (the forked child makes one; the
@@ -89,8 +90,8 @@ struct stub_plan {
         int sync_fd;
         struct stub_message ready;
         struct stub_message error;
-        int wait_fd;     /* -1: no wait */
-        int wait_accept; /* accept() a connection on wait_fd (create), else read a byte (run) */
+        int await_fd;  /* read nook's last word here (run: START, create: COMMITTED); EOF: exit. -1: none */
+        int accept_fd; /* then accept() `nook start` on it (create), closing await_fd first. -1: none */
 
         /* The program. */
         const char *path;
@@ -122,9 +123,9 @@ struct stub_request {
         size_t filter_len;
         unsigned seccomp_flags;
         int sync_fd;
-        int wait_fd;
-        bool wait_accept;
-        const struct stub_message *ready, *error, *fork_report;
+        int await_fd;
+        int accept_fd;
+        const struct stub_message *ready, *error, *hello;
         const char *path;
         const char *const *argv;
         size_t argc;

@@ -168,10 +168,10 @@ STUB_TEXT void stub_main(struct stub_plan *p)
                 r = SYS5(__NR_clone, CLONE_PARENT | STUB_SIGCHLD, 0, 0, 0, 0);
                 if (r < 0)
                         fail(p, report, STUB_STAGE_FORK, r);
-                if (r > 0) {
-                        send_message(report, &p->fork_report, 0, (uint32_t)r);
+                /* The parent says nothing more: the child speaks for itself from now on. */
+                if (r > 0)
                         stub_exit(0);
-                }
+                send_message(report, &p->hello, 0, 0);
         }
 
         if (p->fork_child) {
@@ -234,19 +234,20 @@ STUB_TEXT void stub_main(struct stub_plan *p)
                         SYS1(__NR_close, listener);
         }
 
-        if (p->wait_fd >= 0) {
-                if (p->wait_accept) {
-                        r = SYS4(__NR_accept4, p->wait_fd, 0, 0, 02000000 /* SOCK_CLOEXEC */);
-                        if (r < 0)
-                                fail(p, report, STUB_STAGE_WAIT, r);
-                        report = (int)r;
-                } else {
-                        unsigned char go = 0;
-                        r = SYS3(__NR_read, p->wait_fd, &go, 1);
-                        /* The parent closed the socket: it gave up on this container. */
-                        if (r != 1)
-                                stub_exit(1);
-                }
+        if (p->await_fd >= 0) {
+                unsigned char word = 0;
+                r = SYS3(__NR_read, p->await_fd, &word, 1);
+                /* EOF: nook went away before it saved the state (or gave up on us). */
+                if (r != 1)
+                        stub_exit(1);
+        }
+        if (p->accept_fd >= 0) {
+                /* Nothing of nook's stays open while `nook start` is awaited. */
+                SYS1(__NR_close, p->await_fd);
+                r = SYS4(__NR_accept4, p->accept_fd, 0, 0, 02000000 /* SOCK_CLOEXEC */);
+                if (r < 0)
+                        stub_exit(1);
+                report = (int)r;
         }
 
         uint64_t no_signals = 0;

@@ -22,7 +22,7 @@
  *          net, ipc and cgroup namespaces, sysfs, mqueue and cgroup2 show the
  *          container's; A made B, so it holds every capability over them.
  *   H binds the rootfs and makes every mount, device node, sysctl, mask and
- *          read-only path under it (init_prepare_rootfs, as any init would),
+ *          read-only path under it (rootfs_setup_mounts, as any init would),
  *          pivots into it unless a hook before pivot_root wants the host's view,
  *          hands the rootfs to I over a socket and exits; then O exits.
  *   I unshares its mount namespace: a copy of MA owned by B, where the kernel
@@ -51,19 +51,12 @@
 #include <unistd.h>
 
 #include "container/launch.h"
-#include "container/sync.h"
 #include "linux/caps.h"
 #include "linux/rootfs.h"
 #include "linux/syscalls.h"
 #include "linux/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-bool outer_has_early_hooks(const struct spec *spec)
-{
-        return spec->hooks[HOOK_PRESTART].len > 0 || spec->hooks[HOOK_CREATE_RUNTIME].len > 0 ||
-               spec->hooks[HOOK_CREATE_CONTAINER].len > 0;
-}
 
 /* Rootful, H is the host's root: what it creates must belong to the container's
  * root, as if made in the container's user namespace. The fs ids change, and the
@@ -86,39 +79,30 @@ static int act_as_container_root(struct launch *l, nook_err *err)
  * happen before it is locked; then the rootfs goes to the init. */
 static int helper_run(struct launch *l, int stage_fd, nook_err *err)
 {
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         _cleanup_close_ int rootfd = -1;
-        int ret = l->outer_in_host ? act_as_container_root(l, err) : 0;
+        int ret = l->plan.outer_in_host ? act_as_container_root(l, err) : 0;
         if (ret == 0)
-                ret = init_prepare_rootfs(l, &rootfd, err);
-        if (ret < 0)
-                return ret;
-        /* A missing cwd is made while the root is still writable. */
-        _cleanup_close_ int cwd = open_in_root(rootfd, l->spec->process->cwd, O_PATH | O_DIRECTORY, CREATE_DIR, err);
-        if (cwd < 0)
-                return nook_error_wrap(err, "process.cwd");
+                ret = rootfs_setup_mounts(l, &rootfd, err);
         /* Read-only now, it is locked read-only in the container; hooks that run before
          * pivot_root get it writable, as with runc, and the init makes it read-only after. */
-        if (l->spec->root_readonly && !outer_has_early_hooks(l->spec)) {
-                ret = rootfs_make_readonly(rootfd, err);
-                if (ret < 0)
-                        return nook_error_wrap(err, "root.readonly");
-        }
+        if (ret == 0)
+                ret = rootfs_setup_finish(l, rootfd, l->plan.hooks_request, err);
+        if (ret < 0)
+                return ret;
         /* Without hooks that want the host's view before pivot_root, pivot here: the
          * outer and init processes' roots move with it (pivot_root moves every root on
          * the old one), and the init's copy holds just the container's mounts. --no-pivot
          * moves the rootfs over "/" here instead: in the copy it is locked, and a locked
          * mount cannot move. */
-        if (l->outer_pivot) {
+        if (l->plan.outer_pivot)
                 ret = rootfs_pivot(rootfd, false, err);
-                if (ret < 0)
-                        return ret;
-        } else if (l->opts->no_pivot) {
+        else if (l->opts->no_pivot)
                 ret = rootfs_move_to_root(rootfd, err);
-                if (ret < 0)
-                        return ret;
-        }
-        return sync_send_fd(stage_fd, SYNC_GO, rootfd, err);
+        if (ret < 0)
+                return ret;
+        /* (The stage socket: only the init reads it.) */
+        return sync_send_fd(stage_fd, SYNC_ENVIRONMENT, rootfd, err);
 }
 
 /* As a main thread gets: tmpcopyup recurses with 64 KiB buffers. Untouched pages cost nothing. */
@@ -140,39 +124,47 @@ static int helper_main(void *arg)
         _exit(0);
 }
 
-/* I: waits for the rootfs, then takes root in its own user namespace. */
+/* I: says HELLO, waits for the rootfs (and its maps), then takes root in its own
+ * user namespace. */
 static int init_wait_rootfs(struct launch *l, int stage_fd, nook_err *err)
 {
-        struct sync_msg msg;
-        int fd = -1;
+        /* ▶ HELLO: nook reads our pid off its credentials. */
+        int ret = sync_send(l->child_sync_fd, SYNC_HELLO, 0, err);
+        if (ret < 0)
+                return ret;
+        struct sync_in in;
         nook_err ignored = NULL;
-        int ret = sync_recv(stage_fd, &msg, &fd, &ignored);
+        ret = sync_recv(stage_fd, &in, &ignored);
         nook_error_free(&ignored);
-        if (ret < 0 || msg.type != SYNC_GO || fd < 0) {
-                if (fd >= 0)
-                        close(fd);
+        if (ret < 0 || in.fd < 0) {
+                if (ret == 0)
+                        close(in.fd);
                 /* The outer stage or its helper tells nook why (or nook sees it die): say
                  * nothing, so that theirs is the error nook reports. */
                 return -ECANCELED;
         }
-        l->outer_rootfd = fd;
-        /* nook says when the maps are written (by it, or by the outer stage before the helper). */
-        ret = sync_expect(l->child_sync_fd, SYNC_GO, &msg, err);
-        if (ret < 0)
-                return ret;
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        l->outer_rootfd = in.fd;
+        /* ◀ MAPPED (rootful: nook wrote our maps; rootless the outer stage did, before
+         * its helper started, so they are written once the rootfs is here). */
+        if (l->plan.init_maps_by_parent) {
+                ret = sync_expect(l->child_sync_fd, SYNC_MAPPED, "nook", &in, err);
+                if (ret < 0)
+                        return ret;
+        }
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                 return nook_error_errno(err, "become root in the container's user namespace");
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         return 0;
 }
 
 /* O, after the init is cloned: its maps, the helper, and the wait for it. */
 static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook_err *err)
 {
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        int ret = sync_send(l->child_sync_fd, SYNC_PID, (int32_t)init, err);
-        if (ret == 0 && !l->outer_in_host)
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        /* (The init says HELLO itself; we say nothing more but errors.) */
+        int ret = 0;
+        if (!l->plan.outer_in_host)
                 ret = userns_write_identity_maps(init, &l->spec->linux->uid_mappings, &l->spec->linux->gid_mappings,
                                                  err);
         if (ret < 0)
@@ -180,7 +172,7 @@ static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook
         /* Relative bind sources are the bundle's. */
         if (chdir(l->bundle) < 0)
                 return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
-        unsigned long join = l->inner_ns_flags & ~(unsigned long)CLONE_NEWUSER;
+        unsigned long join = l->plan.init_flags & ~(unsigned long)CLONE_NEWUSER;
         if (join != 0 && setns(pidfd, (int)join) < 0)
                 return nook_error_errno(err, "join the container's namespaces (%#lx)", join);
         /* The outer stage only waits meanwhile: the helper borrows its memory (no copy of
@@ -203,7 +195,7 @@ static int outer_run(struct launch *l, pid_t init, int pidfd, int stage_fd, nook
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : -ECANCELED;
 }
 
-int outer_start_init(struct launch *l, nook_err *err)
+int stage_outer_start_init(struct launch *l, nook_err *err)
 {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -213,11 +205,11 @@ int outer_start_init(struct launch *l, nook_err *err)
         /* The init's uid_map belongs to the init's user only while it is dumpable (else to
          * the host's root, out of A's reach): it is cloned dumpable, and drops that once
          * its maps are written. */
-        if (!l->outer_in_host)
-                prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (!l->plan.outer_in_host)
+                (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         int pidfd = -1;
         struct clone_args args = {
-                .flags = l->inner_ns_flags | CLONE_PARENT | CLONE_PIDFD,
+                .flags = l->plan.init_flags | CLONE_PARENT | CLONE_PIDFD,
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 /* With CLONE_PARENT clone3 wants 0: the init signals nook as the outer stage does. */
                 .exit_signal = 0,
@@ -228,9 +220,9 @@ int outer_start_init(struct launch *l, nook_err *err)
                 close(steal_fd(&outer_end));
                 return init_wait_rootfs(l, init_end, err);
         }
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (pid < 0)
-                return nook_error(err, saved, "clone3 the container's init (namespaces %#lx)", l->inner_ns_flags);
+                return nook_error(err, saved, "clone3 the container's init (namespaces %#lx)", l->plan.init_flags);
         close(steal_fd(&init_end));
         int ret = outer_run(l, (pid_t)pid, pidfd, outer_end, err);
         close(pidfd);
