@@ -137,14 +137,15 @@ int helper_call(struct helper *h, sd_bus_message *m, sd_bus_message **reply, cha
         const char *unit_sep = h->unit != NULL ? " of unit `" : "";
         const char *unit = h->unit != NULL ? h->unit : "";
         const char *unit_end = h->unit != NULL ? "`" : "";
-        if (sd_bus_error_is_set(&error)) {
+        /* sd-bus reports its own timeout as the error org.freedesktop.DBus.Error.Timeout. */
+        if (r == -ETIMEDOUT && (!sd_bus_error_is_set(&error) || sd_bus_error_has_name(&error, SD_BUS_ERROR_TIMEOUT))) {
+                helper_fail(h, -r, "%s%s%s%s on %s: no reply within %llu ms", member, unit_sep, unit, unit_end,
+                            helper_bus_name(h), (unsigned long long)h->timeout_ms);
+        } else if (sd_bus_error_is_set(&error)) {
                 if (error_name != NULL)
                         *error_name = strdup(error.name);
                 helper_fail(h, -r, "%s%s%s%s on %s: %s: %s", member, unit_sep, unit, unit_end, helper_bus_name(h),
                             error.name, error.message != NULL ? error.message : "");
-        } else if (r == -ETIMEDOUT) {
-                helper_fail(h, -r, "%s%s%s%s on %s: no reply within %llu ms", member, unit_sep, unit, unit_end,
-                            helper_bus_name(h), (unsigned long long)h->timeout_ms);
         } else {
                 helper_fail(h, -r, "%s%s%s%s on %s: %s", member, unit_sep, unit, unit_end, helper_bus_name(h),
                             strerror(-r));
