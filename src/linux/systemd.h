@@ -7,9 +7,11 @@
  *           (systemd_properties.h) with the pid of a process that exists and
  *           will be the container's (systemd refuses a scope without one) →
  *           systemd_start_unit, which returns the unit's cgroup → systemd_cgroup_leaf
- *           → cgroup_create / cgroup_enter_v2 / cgroup_apply on that struct cgroup
- *           as for any cgroup2 container. Record the bus and the unit in the state.
- *           On any later failure: systemd_stop_unit (it is idempotent).
+ *           → systemd_enter_leaf (systemd_leaf.h: the process into "<unit>/container",
+ *           the unit's controllers handed down) → cgroup_apply on that struct cgroup
+ *           as for any cgroup2 container (not cgroup_create: nook writes nothing above
+ *           the unit). Record the bus and the unit in the state. On any later
+ *           failure: systemd_stop_unit (it is idempotent).
  *   update: systemd_properties_from_resources → systemd_set_unit_properties, and
  *           cgroup_update on the leaf.
  *   delete: kill, cgroup_destroy (the leaf and below), systemd_stop_unit.
