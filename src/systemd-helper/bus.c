@@ -154,21 +154,19 @@ int helper_call(struct helper *h, sd_bus_message *m, sd_bus_message **reply, cha
         return r;
 }
 
-int helper_manager_property(struct helper *h, const char *property, char **out)
+int helper_string_property(struct helper *h, const char *object, const char *interface, const char *property,
+                           char **out)
 {
         sd_bus_message *m = NULL, *reply = NULL;
-        int r = sd_bus_message_new_method_call(h->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+        int r = sd_bus_message_new_method_call(h->bus, &m, "org.freedesktop.systemd1", object,
                                                "org.freedesktop.DBus.Properties", "Get");
         if (r >= 0)
-                r = sd_bus_message_append(m, "ss", "org.freedesktop.systemd1.Manager", property);
+                r = sd_bus_message_append(m, "ss", interface, property);
         if (r < 0) {
                 sd_bus_message_unref(m);
-                return helper_fail(h, -r, "read the manager's %s: %s", property, strerror(-r));
+                return helper_fail(h, -r, "read %s of `%s`: %s", property, object, strerror(-r));
         }
-        const char *saved = h->unit;
-        h->unit = NULL;
         r = helper_call(h, m, &reply, NULL);
-        h->unit = saved;
         sd_bus_message_unref(m);
         if (r < 0)
                 return r;
@@ -178,7 +176,18 @@ int helper_manager_property(struct helper *h, const char *property, char **out)
                 *out = strdup(value);
         sd_bus_message_unref(reply);
         if (r < 0)
-                return helper_fail(h, -r, "read the manager's %s on %s: %s", property, helper_bus_name(h),
+                return helper_fail(h, -r, "read %s of `%s` on %s: %s", property, object, helper_bus_name(h),
                                    strerror(-r));
         return *out != NULL ? 0 : -ENOMEM;
+}
+
+int helper_manager_property(struct helper *h, const char *property, char **out)
+{
+        /* The manager's properties are no unit's: the errors name none. */
+        const char *saved = h->unit;
+        h->unit = NULL;
+        int r = helper_string_property(h, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", property,
+                                       out);
+        h->unit = saved;
+        return r;
 }

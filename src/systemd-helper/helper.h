@@ -70,6 +70,10 @@ int helper_call(struct helper *h, sd_bus_message *m, sd_bus_message **reply, cha
 /* A new method call message to org.freedesktop.systemd1.Manager. */
 int helper_new_call(struct helper *h, const char *member, sd_bus_message **m);
 
+/* A string property (org.freedesktop.DBus.Properties.Get) of an object of systemd's. */
+int helper_string_property(struct helper *h, const char *object, const char *interface, const char *property,
+                           char **out);
+
 /* A string property of the manager ("Version", "ControlGroup"). */
 int helper_manager_property(struct helper *h, const char *property, char **out);
 

@@ -141,7 +141,7 @@ static int start_once(struct helper *h, json_object *properties, char **job, cha
  * under the user manager's own cgroup for the user manager). */
 static int unit_control_group(struct helper *h, char **out)
 {
-        sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_message *m = NULL;
         char *object = NULL;
         int r = helper_new_call(h, "GetUnit", &m);
         if (r < 0)
@@ -153,31 +153,11 @@ static int unit_control_group(struct helper *h, char **out)
         if (r < 0)
                 return r;
         size_t len = strlen(h->unit);
-        const char *interface = len > 6 && strcmp(h->unit + len - 6, ".slice") == 0 ? "org.freedesktop.systemd1.Slice"
-                                                                                     : "org.freedesktop.systemd1.Scope";
-        m = NULL;
-        r = sd_bus_message_new_method_call(h->bus, &m, "org.freedesktop.systemd1", object,
-                                           "org.freedesktop.DBus.Properties", "Get");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "ss", interface, "ControlGroup");
+        bool slice = len > 6 && strcmp(h->unit + len - 6, ".slice") == 0;
+        r = helper_string_property(h, object, slice ? "org.freedesktop.systemd1.Slice" : "org.freedesktop.systemd1.Scope",
+                                   "ControlGroup", out);
         free(object);
-        if (r < 0) {
-                sd_bus_message_unref(m);
-                return helper_fail(h, -r, "read the ControlGroup of unit `%s`: %s", h->unit, strerror(-r));
-        }
-        r = helper_call(h, m, &reply, NULL);
-        sd_bus_message_unref(m);
-        if (r < 0)
-                return r;
-        const char *value = NULL;
-        r = sd_bus_message_read(reply, "v", "s", &value);
-        if (r >= 0)
-                *out = strdup(value);
-        sd_bus_message_unref(reply);
-        if (r < 0)
-                return helper_fail(h, -r, "read the ControlGroup of unit `%s` on %s: %s", h->unit,
-                                   helper_bus_name(h), strerror(-r));
-        return *out != NULL ? 0 : -ENOMEM;
+        return r;
 }
 
 int helper_start(struct helper *h, json_object *properties, json_object *answer)
