@@ -22,7 +22,7 @@ struct cursor {
 
 static int bad(struct cursor *c, const char *why)
 {
-        return nook_error(c->err, EINVAL, "%s: \"%s\" is not a GVariant value: %s", c->what, c->text, why);
+        return nook_error(c->err, 0, "%s: \"%s\" is not a GVariant value: %s", c->what, c->text, why);
 }
 
 static void skip_space(struct cursor *c)

@@ -169,7 +169,7 @@ int systemd_cpuset_mask(const char *list, const char *field, uint8_t **mask, siz
         return 0;
 bad:
         free(bits);
-        return nook_error(err, EINVAL, "%s: \"%s\" is not a list like \"0-3,8\" (numbers up to %d)", field, list,
+        return nook_error(err, 0, "%s: \"%s\" is not a list like \"0-3,8\" (numbers up to %d)", field, list,
                           CPUSET_MAX);
 }
 
@@ -289,21 +289,21 @@ static int to_microseconds(const char *key, const char *type, json_object *value
 {
         if (strchr("txuiy", type[0]) != NULL && type[1] == '\0') {
                 if (type[0] != 't' && json_object_get_int64(value) < 0)
-                        return nook_error(err, EINVAL, "annotation %s: a number of seconds may not be negative", key);
+                        return nook_error(err, 0, "annotation %s: a number of seconds may not be negative", key);
                 uint64_t seconds = type[0] == 't' ? json_object_get_uint64(value) : (uint64_t)json_object_get_int64(value);
                 if (seconds > UINT64_MAX / 1000000)
-                        return nook_error(err, ERANGE, "annotation %s: too many seconds", key);
+                        return nook_error(err, 0, "annotation %s: too many seconds", key);
                 *out = seconds * 1000000;
                 return 0;
         }
         if (strcmp(type, "d") == 0) {
                 double d = json_object_get_double(value);
                 if (d < 0 || d * 1e6 >= 18446744073709551615.0)
-                        return nook_error(err, EINVAL, "annotation %s: not a number of seconds", key);
+                        return nook_error(err, 0, "annotation %s: not a number of seconds", key);
                 *out = (uint64_t)(d * 1e6);
                 return 0;
         }
-        return nook_error(err, EINVAL, "annotation %s: a \"…Sec\" property needs a number of seconds", key);
+        return nook_error(err, 0, "annotation %s: a \"…Sec\" property needs a number of seconds", key);
 }
 
 int systemd_properties_from_annotations(json_object *list, const spec_map *annotations, nook_err *err)
@@ -315,13 +315,13 @@ int systemd_properties_from_annotations(json_object *list, const spec_map *annot
                         continue;
                 const char *name = key + prefix;
                 if (!valid_property_name(name))
-                        return nook_error(err, EINVAL,
+                        return nook_error(err, 0,
                                           "annotation %s: \"%s\" is not a systemd property name (ASCII letters, at "
                                           "least three)",
                                           key, name);
                 for (size_t j = 0; j < ARRAY_SIZE(owned_properties); j++)
                         if (strcmp(name, owned_properties[j]) == 0)
-                                return nook_error(err, EPERM,
+                                return nook_error(err, 0,
                                                   "annotation %s: nook sets %s itself (the container's unit, its "
                                                   "slice and its delegated cgroup); it cannot be overridden",
                                                   key, name);

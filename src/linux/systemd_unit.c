@@ -35,18 +35,18 @@ int systemd_expand_slice(const char *slice, char **path, nook_err *err)
 {
         size_t len = strlen(slice);
         if (len <= strlen(SLICE_SUFFIX) || !ends_with(slice, SLICE_SUFFIX))
-                return nook_error(err, EINVAL, FIELD ": slice \"%s\" is not a slice name (\"<name>.slice\")", slice);
+                return nook_error(err, 0, FIELD ": slice \"%s\" is not a slice name (\"<name>.slice\")", slice);
         if (strchr(slice, '/') != NULL)
-                return nook_error(err, EINVAL, FIELD ": slice \"%s\" must not contain \"/\"", slice);
+                return nook_error(err, 0, FIELD ": slice \"%s\" must not contain \"/\"", slice);
         if (!valid_unit_chars(slice) || len > UNIT_NAME_MAX)
-                return nook_error(err, EINVAL, FIELD ": slice \"%s\" is not a valid unit name", slice);
+                return nook_error(err, 0, FIELD ": slice \"%s\" is not a valid unit name", slice);
         size_t base = len - strlen(SLICE_SUFFIX);
         if (base == 1 && slice[0] == '-') {
                 *path = strdup("");
                 return *path != NULL ? 0 : nook_error(err, ENOMEM, FIELD);
         }
         if (slice[0] == '-' || slice[base - 1] == '-' || memmem(slice, base, "--", 2) != NULL)
-                return nook_error(err, EINVAL,
+                return nook_error(err, 0,
                                   FIELD ": slice \"%s\": a dash separates parent and child slices, so it may not "
                                         "lead, trail or double",
                                   slice);
@@ -96,14 +96,14 @@ int systemd_unit_parse(const char *cgroups_path, const char *id, bool rootless, 
         char *c1 = strchr(path, ':');
         char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
         if (c2 == NULL || strchr(c2 + 1, ':') != NULL)
-                return nook_error(err, EINVAL,
+                return nook_error(err, 0,
                                   FIELD ": \"%s\": with --systemd-cgroup it must be \"slice:prefix:name\", as "
                                         "\"%s:nook:%s\"",
                                   path, default_slice, id);
         *c1 = *c2 = '\0';
         const char *slice = path[0] != '\0' ? path : default_slice, *prefix = c1 + 1, *name = c2 + 1;
         if (name[0] == '\0')
-                return nook_error(err, EINVAL, FIELD ": \"%s:%s:\": the name (after the second \":\") is empty", slice,
+                return nook_error(err, 0, FIELD ": \"%s:%s:\": the name (after the second \":\") is empty", slice,
                                   prefix);
         struct systemd_unit u = { 0 };
         int ret = systemd_expand_slice(slice, &u.slice_path, err);
@@ -122,7 +122,7 @@ int systemd_unit_parse(const char *cgroups_path, const char *id, bool rootless, 
                 return nook_error(err, ENOMEM, FIELD);
         }
         if (strchr(u.name, '/') != NULL || !valid_unit_chars(u.name) || strlen(u.name) > UNIT_NAME_MAX) {
-                ret = nook_error(err, EINVAL,
+                ret = nook_error(err, 0,
                                  FIELD ": unit \"%s\" is not a valid systemd unit name (letters, digits, "
                                        "\"-_.\\@\", at most %d characters)",
                                  u.name, UNIT_NAME_MAX);
@@ -173,14 +173,14 @@ int systemd_check_cgroup_mode(enum cgroup_mode mode, nook_err *err)
 int systemd_cgroup_leaf(const char *unit_cgroup, struct cgroup **out, nook_err *err)
 {
         if (unit_cgroup == NULL || unit_cgroup[0] != '/' || strcmp(unit_cgroup, "/") == 0)
-                return nook_error(err, EINVAL, "systemd unit cgroup \"%s\": not an absolute cgroup path below the root",
+                return nook_error(err, 0, "systemd unit cgroup \"%s\": not an absolute cgroup path below the root",
                                   unit_cgroup != NULL ? unit_cgroup : "");
         for (const char *p = unit_cgroup; *p != '\0';) {
                 while (*p == '/')
                         p++;
                 size_t n = strcspn(p, "/");
                 if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-                        return nook_error(err, EINVAL, "systemd unit cgroup \"%s\": \".\" and \"..\" are not allowed",
+                        return nook_error(err, 0, "systemd unit cgroup \"%s\": \".\" and \"..\" are not allowed",
                                           unit_cgroup);
                 p += n;
         }
