@@ -124,6 +124,8 @@ static int spawn_helper(const char *helper, int in, int out, int errfd, pid_t *p
         posix_spawn_file_actions_adddup2(&actions, in, STDIN_FILENO);
         posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&actions, errfd, STDERR_FILENO);
+        /* Engines hand nook fds without O_CLOEXEC (conmon's pipes, --preserve-fds): not the helper's. */
+        posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
         /* nook may block or ignore signals (run's forwarding, hooks' SIGPIPE): the helper starts clean. */
         sigset_t none, all;
         sigemptyset(&none);

@@ -664,6 +664,22 @@ static void the_helpers_error_line_is_reported_verbatim(void **state)
                      "`/nonexistent/nook-systemd`", NULL);
 }
 
+static void the_helper_gets_only_stdin_stdout_and_stderr(void **state)
+{
+        (void)state;
+        int inherited = dup2(STDIN_FILENO, 50); /* as an engine's fd, without O_CLOEXEC */
+        assert_int_equal(inherited, 50);
+        char *helper = script("fds", "if [ -e /proc/$$/fd/50 ]; then echo 'fd 50 leaked' >&2; exit 1; fi; echo '{}'");
+        json_object *answer = NULL;
+        nook_err err = NULL;
+        int ret = systemd_run_helper(helper, "{}", 1000, &answer, &err);
+        close(inherited);
+        if (ret < 0)
+                fail_msg("%s", err->msg);
+        json_object_put(answer);
+        free(helper);
+}
+
 static void a_helper_that_hangs_is_killed_after_the_timeout(void **state)
 {
         (void)state;
@@ -862,6 +878,7 @@ int main(void)
                 cmocka_unit_test(requests_carry_op_bus_unit_timeout_and_properties),
                 cmocka_unit_test(the_helper_gets_the_request_and_its_answer_is_parsed),
                 cmocka_unit_test(the_helpers_error_line_is_reported_verbatim),
+                cmocka_unit_test(the_helper_gets_only_stdin_stdout_and_stderr),
                 cmocka_unit_test(a_helper_that_hangs_is_killed_after_the_timeout),
                 cmocka_unit_test_teardown(the_process_moves_to_the_leaf_and_the_controllers_follow, remove_leaf_test),
         };
