@@ -103,6 +103,11 @@ int helper_connect(struct helper *h)
                         return 0;
                 if (r == 0)
                         r = sd_bus_process(h->bus, NULL);
+                if (r == -ECONNRESET || r == -EPERM || r == -EACCES)
+                        return helper_fail(h, -r,
+                                           "connect to %s: the bus refused this client (%s): a user's bus accepts "
+                                           "only that user, or root of a user namespace that user owns",
+                                           helper_bus_name(h), strerror(-r));
                 if (r < 0)
                         return helper_fail(h, -r, "connect to %s: %s", helper_bus_name(h), strerror(-r));
                 if (r > 0)
