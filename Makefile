@@ -19,14 +19,14 @@ STUB_CFLAGS := -std=c11 -O2 -fPIC -ffreestanding -fno-builtin -fno-stack-protect
                -fno-tree-loop-distribute-patterns -fno-reorder-blocks-and-partition \
                -fno-asynchronous-unwind-tables -fno-exceptions -Wall -Wextra -MMD -MP
 
-SOURCES := $(filter-out src/linux/stub_code.c,$(wildcard src/*.c src/*/*.c))
+SOURCES := $(filter-out src/linux/stub_code.c src/systemd-helper/%,$(wildcard src/*.c src/*/*.c))
 OBJECTS := $(SOURCES:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/linux/stub_code.o
 LIB_OBJECTS := $(filter-out $(BUILD)/obj/main.o,$(OBJECTS))
 
 UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(UNIT_SOURCES:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all setup demo check unit integration bench fuzz clean
+.PHONY: all setup demo check unit integration bench fuzz clean install-systemd-helper
 
 all: $(BUILD)/nook $(BUILD)/nook-test-helper
 
@@ -56,6 +56,33 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJECTS)
 $(BUILD)/unit/test_fuzz_regressions: tests/unit/test_fuzz_regressions.c $(LIB_OBJECTS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(NOOK_CFLAGS) $(CFLAGS) -fsanitize=address -o $@ $^ $(LDLIBS) -lcmocka
+
+# ---- nook-systemd: the systemd cgroup driver's D-Bus client ----
+# A separate, dynamically linked program (libsystemd's sd-bus exists only as a
+# shared library on Debian 12), run by nook on the systemd path only, so that
+# nook stays static. nook looks for it next to its own executable, then at
+# $(LIBEXECDIR)/nook-systemd.
+PREFIX ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/nook
+SYSTEMD_HELPER_SOURCES := $(wildcard src/systemd-helper/*.c)
+SYSTEMD_HELPER_OBJECTS := $(SYSTEMD_HELPER_SOURCES:src/%.c=$(BUILD)/obj/%.o)
+
+all: $(BUILD)/nook-systemd
+
+$(BUILD)/nook-systemd: $(SYSTEMD_HELPER_OBJECTS)
+	$(CC) -o $@ $^ -lsystemd -ljson-c
+
+$(BUILD)/obj/systemd-helper/%.o: src/systemd-helper/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NOOK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/linux/systemd.o: CPPFLAGS += -DNOOK_LIBEXECDIR='"$(LIBEXECDIR)"'
+
+install-systemd-helper: $(BUILD)/nook-systemd
+	install -D -m 0755 $(BUILD)/nook-systemd $(DESTDIR)$(LIBEXECDIR)/nook-systemd
+
+-include $(SYSTEMD_HELPER_OBJECTS:.o=.d)
+# ---- end of nook-systemd ----
 
 setup:
 	@scripts/setup.sh

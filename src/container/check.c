@@ -15,6 +15,8 @@
 #include "linux/introspect.h"
 #include "linux/introspect_cgroup.h"
 #include "linux/introspect_host.h"
+#include "linux/systemd.h"
+#include "linux/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/user.h"
@@ -327,6 +329,38 @@ static void check_features(struct check *c)
                                  : "engines must copy image layers (vfs) instead of stacking them");
 }
 
+/* The manager --systemd-cgroup would ask for units: the system one as root, the
+ * user's own rootless (also as root of a user namespace, as under rootless podman). */
+static void check_systemd(struct check *c)
+{
+        enum systemd_bus bus = c->root && userns_is_initial() ? SYSTEMD_BUS_SYSTEM : SYSTEMD_BUS_USER;
+        struct systemd_manager m;
+        nook_err err = NULL;
+        json_object *o;
+        if (systemd_ping(bus, 2000, &m, &err) < 0) {
+                o = add_check(c, "systemd", CHECK_MISSING, err->msg,
+                              "--systemd-cgroup (the default of podman, Docker and CRI on systemd hosts) cannot "
+                              "place containers: no systemd manager answers");
+                json_object_object_add(o, "bus", json_object_new_string(systemd_bus_name(bus)));
+                nook_error_free(&err);
+                return;
+        }
+        char value[600], meaning[256];
+        snprintf(value, sizeof(value), "%s manager %s on `%.300s`, as uid %u", m.manager, m.version, m.address,
+                 (unsigned)m.uid);
+        snprintf(meaning, sizeof(meaning), "--systemd-cgroup places containers in transient units of the %s manager",
+                 m.manager);
+        o = add_check(c, "systemd", CHECK_OK, value, meaning);
+        json_object_object_add(o, "bus", json_object_new_string(systemd_bus_name(bus)));
+        json_object_object_add(o, "address", json_object_new_string(m.address));
+        json_object_object_add(o, "manager", json_object_new_string(m.manager));
+        json_object_object_add(o, "version", json_object_new_string(m.version));
+        json_object_object_add(o, "cgroup", json_object_new_string(m.cgroup));
+        json_object_object_add(o, "uid", json_object_new_int64(m.uid));
+        json_object_object_add(o, "manager_uid", json_object_new_int64(m.manager_uid));
+        systemd_manager_free(&m);
+}
+
 int container_check_host(json_object **report, nook_err *err)
 {
         (void)err;
@@ -344,6 +378,7 @@ int container_check_host(json_object **report, nook_err *err)
         check_namespaces(&c);
         check_unprivileged_userns(&c);
         check_cgroups(&c);
+        check_systemd(&c);
         check_subids(&c, "/etc/subuid", "subuid", "uid");
         check_subids(&c, "/etc/subgid", "subgid", "gid");
         check_helper(&c, "newuidmap");

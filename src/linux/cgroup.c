@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "linux/cgroup_internal.h"
+#include "linux/systemd_unit.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -577,27 +578,19 @@ int cgroup_from_json(struct json_object *json, struct cgroup **out, nook_err *er
 
 int cgroup_check_systemd(const char *cgroups_path, const char *id, nook_err *err)
 {
-        char fallback[300];
-        const char *path = cgroups_path;
-        if (path == NULL || path[0] == '\0') {
-                snprintf(fallback, sizeof(fallback), "system.slice:nook:%.250s", id);
-                path = fallback;
-        }
-        /* "slice:prefix:name": the parent slice ("" for system.slice) and the unit "prefix-name.scope". */
-        const char *c1 = strchr(path, ':');
-        const char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
-        size_t slice_len = c1 != NULL ? (size_t)(c1 - path) : 0;
-        if (c2 == NULL || strchr(c2 + 1, ':') != NULL || c2[1] == '\0' || strchr(path, '/') != NULL ||
-            (slice_len > 0 && (slice_len < 6 || strncmp(c1 - 6, ".slice", 6) != 0)))
-                return nook_error(err, EINVAL, "linux.cgroupsPath: \"%s\": with --systemd-cgroup it must be "
-                                               "\"slice:prefix:name\", as \"system.slice:nook:%s\"", path, id);
+        /* The path is read as the driver reads it (systemd_unit.h); the driver is not wired in yet. */
+        struct systemd_unit unit;
+        int ret = systemd_unit_parse(cgroups_path, id, false, &unit, err);
+        if (ret < 0)
+                return ret;
+        char path[600];
+        snprintf(path, sizeof(path), "%s:%s", unit.slice, unit.name);
+        systemd_unit_free(&unit);
         struct stat st;
         if (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
                 return nook_error(err, ENOTSUP, "--systemd-cgroup: systemd is not running on this host (no "
-                                                "`/run/systemd/system`), so it cannot make the scope for "
-                                                "cgroupsPath \"%s\"; drop --systemd-cgroup to let nook manage "
-                                                "the cgroup itself", path);
-        return nook_error(err, ENOTSUP, "--systemd-cgroup: nook cannot ask systemd for the scope of cgroupsPath "
-                                        "\"%s\" (it has no D-Bus client); drop --systemd-cgroup to let nook manage "
-                                        "the cgroup itself", path);
+                                                "`/run/systemd/system`), so it cannot make the unit `%s`; drop "
+                                                "--systemd-cgroup to let nook manage the cgroup itself", path);
+        return nook_error(err, ENOTSUP, "--systemd-cgroup: nook does not yet ask systemd for the unit `%s`; drop "
+                                        "--systemd-cgroup to let nook manage the cgroup itself", path);
 }

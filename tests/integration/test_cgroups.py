@@ -486,7 +486,8 @@ def test_delete_force_removes_cgroups_the_container_made(bundle):
     ("system.slice:nook:{id}", "--systemd-cgroup: systemd is not running on this host"),
     ("", "--systemd-cgroup: systemd is not running on this host"),
     ("/nook/{id}", "with --systemd-cgroup it must be \"slice:prefix:name\""),
-    ("user:nook:{id}", "with --systemd-cgroup it must be \"slice:prefix:name\""),
+    ("user:nook:{id}", "linux.cgroupsPath: slice \"user\" is not a slice name"),
+    ("a--b.slice:nook:{id}", "may not lead, trail or double"),
 ])
 def test_systemd_cgroup_is_refused_clearly_without_systemd(bundle, path, message):
     if pathlib.Path("/run/systemd/system").is_dir():
