@@ -57,13 +57,21 @@ $(BUILD)/unit/test_fuzz_regressions: tests/unit/test_fuzz_regressions.c $(LIB_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(NOOK_CFLAGS) $(CFLAGS) -fsanitize=address -o $@ $^ $(LDLIBS) -lcmocka
 
+# Where `make install` puts things (and where nook looks for nook-systemd).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SYSCONFDIR ?= /etc
+CONTAINERSCONFDIR ?= $(SYSCONFDIR)/containers/containers.conf.d
+
 # ---- nook-systemd: the systemd cgroup driver's D-Bus client ----
 # A separate, dynamically linked program (libsystemd's sd-bus exists only as a
 # shared library on Debian 12), run by nook on the systemd path only, so that
 # nook stays static. nook looks for it next to its own executable, then at
-# $(LIBEXECDIR)/nook-systemd.
-PREFIX ?= /usr/local
-LIBEXECDIR ?= $(PREFIX)/libexec/nook
+# $(LIBEXECDIR)/nook/nook-systemd.
 SYSTEMD_HELPER_SOURCES := $(wildcard src/systemd-helper/*.c)
 SYSTEMD_HELPER_OBJECTS := $(SYSTEMD_HELPER_SOURCES:src/%.c=$(BUILD)/obj/%.o)
 
@@ -76,10 +84,7 @@ $(BUILD)/obj/systemd-helper/%.o: src/systemd-helper/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(NOOK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/linux/systemd.o: CPPFLAGS += -DNOOK_LIBEXECDIR='"$(LIBEXECDIR)"'
-
-install-systemd-helper: $(BUILD)/nook-systemd
-	install -D -m 0755 $(BUILD)/nook-systemd $(DESTDIR)$(LIBEXECDIR)/nook-systemd
+$(BUILD)/obj/linux/systemd.o: CPPFLAGS += -DNOOK_LIBEXECDIR='"$(LIBEXECDIR)/nook"'
 
 -include $(SYSTEMD_HELPER_OBJECTS:.o=.d)
 # ---- end of nook-systemd ----
@@ -128,14 +133,6 @@ clean:
 # command (scdoc, from man/*.scd), bash completion, podman's containers.conf.d
 # drop-in (in /etc: podman reads no other place), and the docker and containerd
 # entries as snippets to add by hand (their files belong to the user).
-PREFIX ?= /usr/local
-BINDIR ?= $(PREFIX)/bin
-LIBEXECDIR ?= $(PREFIX)/libexec
-DATADIR ?= $(PREFIX)/share
-MANDIR ?= $(DATADIR)/man
-BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
-SYSCONFDIR ?= /etc
-CONTAINERSCONFDIR ?= $(SYSCONFDIR)/containers/containers.conf.d
 
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(wildcard man/*.8.scd))
 # Packaging templates: @BINDIR@ becomes where nook is installed.
@@ -150,7 +147,7 @@ $(BUILD)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@.tmp && mv $@.tmp $@
 
-install: $(BUILD)/nook $(MAN_PAGES)
+install: $(BUILD)/nook $(BUILD)/nook-systemd $(MAN_PAGES)
 	install -D -m 0755 $(BUILD)/nook "$(DESTDIR)$(BINDIR)/nook"
 	install -d "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(DATADIR)/nook" "$(DESTDIR)$(CONTAINERSCONFDIR)"
 	install -m 0644 $(MAN_PAGES) "$(DESTDIR)$(MANDIR)/man8/"
@@ -158,14 +155,12 @@ install: $(BUILD)/nook $(MAN_PAGES)
 	$(subst_bindir) packaging/podman-nook.conf.in > "$(DESTDIR)$(CONTAINERSCONFDIR)/nook.conf"
 	$(foreach f,$(SNIPPETS),$(subst_bindir) packaging/$(f).in > "$(DESTDIR)$(DATADIR)/nook/$(f)";)
 	chmod 0644 "$(DESTDIR)$(CONTAINERSCONFDIR)/nook.conf" $(foreach f,$(SNIPPETS),"$(DESTDIR)$(DATADIR)/nook/$(f)")
-# ---- nook-systemd: its install line goes here, once its build block is on main:
-# 	install -D -m 0755 $(BUILD)/nook-systemd "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
+	install -D -m 0755 $(BUILD)/nook-systemd "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/nook" $(patsubst $(BUILD)/man/%,"$(DESTDIR)$(MANDIR)/man8/%",$(MAN_PAGES)) \
 		"$(DESTDIR)$(BASHCOMPDIR)/nook" "$(DESTDIR)$(CONTAINERSCONFDIR)/nook.conf" \
-		$(foreach f,$(SNIPPETS),"$(DESTDIR)$(DATADIR)/nook/$(f)")
-# ---- nook-systemd: rm -f "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
+		$(foreach f,$(SNIPPETS),"$(DESTDIR)$(DATADIR)/nook/$(f)") "$(DESTDIR)$(LIBEXECDIR)/nook/nook-systemd"
 	-rmdir "$(DESTDIR)$(DATADIR)/nook" "$(DESTDIR)$(LIBEXECDIR)/nook" 2>/dev/null
 
 # The .deb, built from a copy of the tree's files (git ls-files, with uncommitted

@@ -18,6 +18,7 @@ COMMANDS = ["check", "create", "delete", "events", "exec", "features", "inspect"
 # What `make install` installs under PREFIX (/usr/local by default), and its mode.
 INSTALLED = {
     "bin/nook": 0o755,
+    "libexec/nook/nook-systemd": 0o755,
     "share/bash-completion/completions/nook": 0o644,
     "share/man/man8/nook.8": 0o644,
     **{f"share/man/man8/nook-{c}.8": 0o644 for c in COMMANDS},
