@@ -39,7 +39,8 @@ def test_init_of_a_create_killed_before_its_state_was_saved_exits_on_its_own(bun
     # renameat: 1st the planned state, 2nd the config at the end, once the init is ready.
     tracer, pid = traced_create(bundle, "renameat", 2)
     state_dir = pathlib.Path(bundle.nook.root) / bundle.id
-    assert wait_for(lambda: any(f.name.startswith(".config.json.") for f in state_dir.iterdir()), timeout=20)
+    pending = lambda: state_dir.is_dir() and any(f.name.startswith(".config.json.") for f in state_dir.iterdir())
+    assert wait_for(pending, timeout=20)
     inits = processes_in_cgroups([bundle.id])
     assert len(inits) == 1
     kill_and_reap(tracer, pid)
