@@ -42,7 +42,7 @@ static void usage(FILE *out)
                      "  --log FILE              write the log there (default stderr)\n"
                      "  --log-format FORMAT     text or json\n"
                      "  --debug                 log debug messages\n"
-                     "  --systemd-cgroup        place cgroups through systemd (refused: nook has no systemd client)\n"
+                     "  --systemd-cgroup        place the container in a systemd scope (cgroup v2; state remembers it)\n"
                      "  --rootless VALUE        true, false or auto (default auto: not root, or root of a\n"
                      "                          user namespace that is not the host's)\n"
                      "  -v, --version           print the version\n"

@@ -21,6 +21,7 @@
 
 #include "container/hooks_at.h"
 #include "container/seccomp_agent.h"
+#include "container/systemd_scope.h"
 #include "linux/clone.h"
 #include "linux/net.h"
 #include "linux/netdev.h"
@@ -208,7 +209,9 @@ static int prepare_environment(struct launch *l, int *netns, int *netns_control,
         int ret = 0;
         if (l->plan.netns_by_parent && (*netns = make_netns(netns_control, err)) < 0)
                 return *netns;
-        if (l->plan.layout == LAYOUT_PARALLEL && l->state.cgroup != NULL)
+        if (l->plan.cgroup_by_systemd)
+                ret = scope_start(&l->unit, l->spec, &l->state, l->first, err);
+        else if (l->plan.layout == LAYOUT_PARALLEL && l->state.cgroup != NULL)
                 ret = launch_make_cgroup(l, err);
         const struct spec_process *process = l->spec->process;
         if (ret == 0 && process->oom_score_adj.set)
@@ -386,6 +389,11 @@ void launch_abort(struct launch *l)
                 log_warning("clean up: %s", err->msg);
                 nook_error_free(&err);
         }
+        /* (Whether it started or not: a job that timed out may still make it.) */
+        if (l->plan.cgroup_by_systemd && scope_stop(&l->state, &err) < 0) {
+                log_warning("clean up: %s", err->msg);
+                nook_error_free(&err);
+        }
         /* (Past the checks, which the state dir says: the groups resctrl_check found free.) */
         const struct spec_linux *linux_ = l->spec != NULL ? l->spec->linux : NULL;
         if (l->state.dir != NULL && linux_ != NULL && linux_->intel_rdt != NULL &&
@@ -420,6 +428,7 @@ void launch_free(struct launch *l)
                         close(l->idmap_fds[i]);
         free(l->idmap_fds);
         state_clear(&l->state);
+        systemd_unit_free(&l->unit);
         spec_free(l->spec);
         free(l->bundle);
         free(l->rootfs);

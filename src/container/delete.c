@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "container/hooks_at.h"
+#include "container/systemd_scope.h"
 #include "container/launch.h"
 #include "linux/resctrl.h"
 #include "linux/syscalls.h"
@@ -88,6 +89,10 @@ int container_destroy(struct container_state *state, const struct spec *spec, no
                 if (ret < 0)
                         return ret;
         }
+        /* Its unit goes, and with it what systemd made for it. */
+        int ret = scope_stop(state, err);
+        if (ret < 0)
+                return ret;
         if (spec != NULL && spec->linux != NULL && spec->linux->intel_rdt != NULL) {
                 /* Its processes are gone; a resctrl mount gone too took the group with it. */
                 nook_err rdt_err = NULL;

@@ -70,10 +70,10 @@ static json_object *linux_features(void)
         json_object *l = json_object_new_object();
         json_object_object_add(l, "namespaces", spec_table(SPEC_NAMES_NAMESPACES));
         json_object_object_add(l, "capabilities", spec_table(SPEC_NAMES_CAPABILITIES));
-        static const char *const cgroup_built[] = { "v1", "v2" };
-        static const char *const cgroup_not[] = { "systemd", "systemdUser", "rdma" };
+        static const char *const cgroup_built[] = { "v1", "v2", "systemd", "systemdUser" };
+        static const char *const cgroup_not[] = { "rdma" };
         json_object *cgroup = switches(cgroup_built, ARRAY_SIZE(cgroup_built), true);
-        for (size_t i = 0; i < ARRAY_SIZE(cgroup_not); i++) /* --systemd-cgroup is refused; no rdma controller */
+        for (size_t i = 0; i < ARRAY_SIZE(cgroup_not); i++) /* no rdma controller */
                 json_object_object_add(cgroup, cgroup_not[i], json_object_new_boolean(false));
         json_object_object_add(l, "cgroup", cgroup);
         json_object_object_add(l, "seccomp", seccomp_features());
@@ -110,7 +110,10 @@ int container_features(const char *spec_version, const char *nook_version, json_
         json_object *annotations = json_object_new_object();
         json_object_object_add(annotations, "org.nook.version", json_object_new_string(nook_version));
         json_object_object_add(o, "annotations", annotations);
-        json_object_object_add(o, "potentiallyUnsafeConfigAnnotations", json_object_new_array());
+        /* They change the container's systemd unit (--systemd-cgroup), as with runc and crun. */
+        json_object *unsafe = json_object_new_array();
+        json_object_array_add(unsafe, json_object_new_string("org.systemd.property."));
+        json_object_object_add(o, "potentiallyUnsafeConfigAnnotations", unsafe);
         *out = o;
         return 0;
 }

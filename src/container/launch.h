@@ -56,6 +56,7 @@
 #include "container/state.h"
 #include "container/sync.h"
 #include "linux/cgroup.h"
+#include "linux/systemd_unit.h"
 #include <linux/filter.h>
 #include "linux/stub.h"
 #include "spec/spec.h"
@@ -95,6 +96,8 @@ struct launch_plan {
         bool hooks_request;          /* prestart, createRuntime or createContainer hooks: HOOKS, HOOKS_DONE */
         bool console_relay;          /* process.terminal without --console-socket: nook relays it (CONSOLE) */
         bool shares_pid_namespace;   /* no pid namespace of its own: its processes outlive the init */
+        bool cgroup_by_systemd;      /* --systemd-cgroup: a transient scope, made once the first process
+                                      * exists (systemd wants one in it), joined by nook moving it */
 };
 
 /* The plan for a config, the caller's options, its mode and effective uid
@@ -131,6 +134,7 @@ struct launch {
         size_t seccomp_len;
         unsigned seccomp_flags;
         bool protect_exe;
+        struct systemd_unit unit; /* --systemd-cgroup */
 
         /* Fds the children inherit: the socketpair, the start socket, the console socket. */
         int sync_fd;       /* nook's end */

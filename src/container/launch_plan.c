@@ -39,6 +39,7 @@ void launch_plan_make(const struct spec *spec, const struct create_options *opts
         plan->hooks_request = launch_has_early_hooks(spec);
         plan->console_relay = spec->process->terminal && opts->console_socket == NULL;
         plan->shares_pid_namespace = !has_new(spec, NS_PID);
+        plan->cgroup_by_systemd = opts->systemd_cgroup;
         bool pid_or_time = spec_namespace(spec, NS_PID) != NULL || spec_namespace(spec, NS_TIME) != NULL;
 
         if (plan->new_userns && has_new(spec, NS_MOUNT)) {

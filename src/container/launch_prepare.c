@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/systemd_scope.h"
 #include "linux/devices.h"
 #include "linux/lsm.h"
 #include "linux/netdev.h"
@@ -308,8 +309,7 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
         if (ret == 0)
                 ret = compile_seccomp(l, err);
         if (ret == 0 && opts->systemd_cgroup)
-                ret = cgroup_check_systemd(l->spec->linux != NULL ? l->spec->linux->cgroups_path : NULL, opts->id,
-                                           err);
+                ret = scope_prepare(l->spec, opts->id, opts->rootless, &l->unit, err);
         if (ret < 0)
                 return ret;
         l->protect_exe = stub_exe_needs_protection();
@@ -322,6 +322,13 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 return ret;
         if (fill_state(l) < 0)
                 return nook_error(err, ENOMEM, "state");
+        if (l->plan.cgroup_by_systemd) {
+                /* The scope is made once the first process exists (create.c). */
+                l->state.systemd_unit = strdup(l->unit.name);
+                l->state.systemd_user = opts->rootless;
+                return l->state.systemd_unit == NULL ? nook_error(err, ENOMEM, "state")
+                                                     : launch_save_planned_state(l, err);
+        }
         if (opts->rootless)
                 return launch_plan_rootless_cgroup(l, err);
         const char *path = l->spec->linux != NULL ? l->spec->linux->cgroups_path : NULL;

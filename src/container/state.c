@@ -97,6 +97,12 @@ int state_save(const struct container_state *s, nook_err *err)
                 json_object_object_add(o, "annotations", json_object_get(s->annotations));
         if (s->cgroup != NULL)
                 json_object_object_add(o, "cgroup", cgroup_to_json(s->cgroup));
+        if (s->systemd_unit != NULL) {
+                json_object *unit = json_object_new_object();
+                add_string(unit, "unit", s->systemd_unit);
+                add_string(unit, "bus", s->systemd_user ? "user" : "system");
+                json_object_object_add(o, "systemd", unit);
+        }
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_close_ int dirfd = open(s->dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
         int ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", s->dir)
@@ -154,6 +160,12 @@ int state_load(const char *root, const char *id, struct container_state **out, n
         json_object *annotations = json_object_object_get(o, "annotations");
         if (annotations != NULL)
                 s->annotations = json_object_get(annotations);
+        json_object *systemd = json_object_object_get(o, "systemd");
+        if (systemd != NULL) {
+                s->systemd_unit = dup_field(systemd, "unit");
+                const char *bus = json_object_get_string(json_object_object_get(systemd, "bus"));
+                s->systemd_user = bus != NULL && strcmp(bus, "user") == 0;
+        }
         json_object *cgroup = json_object_object_get(o, "cgroup");
         ret = 0;
         if (cgroup != NULL)
@@ -317,6 +329,7 @@ void state_clear(struct container_state *s)
         free(s->created);
         free(s->owner);
         cgroup_free(s->cgroup);
+        free(s->systemd_unit);
         json_object_put(s->annotations);
         *s = (struct container_state){ 0 };
 }

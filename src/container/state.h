@@ -34,6 +34,8 @@ struct container_state {
         pid_t creator;                 /* while pid is 0: the nook that creates the container */
         unsigned long long creator_start_time;
         struct cgroup *cgroup;         /* NULL when the container has none (rootless) */
+        char *systemd_unit;            /* --systemd-cgroup: the unit systemd keeps it in (its cgroup's parent) */
+        bool systemd_user;             /* ... on the user manager's bus (rootless), else the system bus */
         struct json_object *annotations;
         bool rootless;
         bool shares_pid_namespace; /* no new pid ns: its processes outlive the init */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "container/launch.h"
+#include "container/systemd_scope.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -81,8 +82,11 @@ int container_update(const char *root, const char *id, const struct update_optio
                 ret = nook_error(err, ENOMEM, "update");
         if (ret == 0) {
                 apply_options(r, opts);
-                ret = cgroup_update(state->cgroup, r, err);
+                /* systemd's view first, as runc: a limit it refuses changes nothing. */
+                ret = scope_update(state, r, err);
         }
+        if (ret == 0)
+                ret = cgroup_update(state->cgroup, r, err);
         if (r != NULL)
                 free_resources(r, json);
         state_free(state);

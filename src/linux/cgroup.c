@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "linux/cgroup_internal.h"
-#include "linux/systemd_unit.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -574,23 +573,3 @@ int cgroup_from_json(struct json_object *json, struct cgroup **out, nook_err *er
         return 0;
 }
 
-/* ---- systemd ---- */
-
-int cgroup_check_systemd(const char *cgroups_path, const char *id, nook_err *err)
-{
-        /* The path is read as the driver reads it (systemd_unit.h); the driver is not wired in yet. */
-        struct systemd_unit unit;
-        int ret = systemd_unit_parse(cgroups_path, id, false, &unit, err);
-        if (ret < 0)
-                return ret;
-        char path[600];
-        snprintf(path, sizeof(path), "%s:%s", unit.slice, unit.name);
-        systemd_unit_free(&unit);
-        struct stat st;
-        if (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
-                return nook_error(err, ENOTSUP, "--systemd-cgroup: systemd is not running on this host (no "
-                                                "`/run/systemd/system`), so it cannot make the unit `%s`; drop "
-                                                "--systemd-cgroup to let nook manage the cgroup itself", path);
-        return nook_error(err, ENOTSUP, "--systemd-cgroup: nook does not yet ask systemd for the unit `%s`; drop "
-                                        "--systemd-cgroup to let nook manage the cgroup itself", path);
-}

@@ -110,10 +110,6 @@ int cgroup_destroy(struct cgroup *cg, nook_err *err);
 
 void cgroup_free(struct cgroup *cg);
 
-/* --systemd-cgroup: checks the "slice:prefix:name" cgroupsPath, then fails
- * clearly: nook places no cgroup through systemd (and here none runs). */
-int cgroup_check_systemd(const char *cgroups_path, const char *id, nook_err *err);
-
 /* The container's usage as runc's events --stats "data": cpu, memory, pids, blkio, hugetlb. */
 int cgroup_stats(const struct cgroup *cg, struct json_object **out, nook_err *err);
 

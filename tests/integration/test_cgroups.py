@@ -500,6 +500,23 @@ def test_systemd_cgroup_is_refused_clearly_without_systemd(bundle, path, message
     assert bundle.nook.list_ids() == []
 
 
+@pytest.mark.parametrize("annotation, message", [
+    ("org.systemd.property.Slice", "org.systemd.property.Slice"),
+    ("org.systemd.property.TimeoutStopUSec", "org.systemd.property.TimeoutStopUSec"),
+])
+def test_a_bad_systemd_annotation_is_refused_before_anything_is_made(bundle, annotation, message):
+    """Refused (nook owns Slice; a value that does not parse), naming it, on any host:
+    the config's errors come before the host's."""
+    value = "'other.slice'" if annotation.endswith("Slice") else "uint64 not-a-number"
+    bundle.config["annotations"] = {annotation: value}
+    bundle.config["linux"]["cgroupsPath"] = f"system.slice:nook:{bundle.id}"
+    bundle.write()
+    proc = bundle.nook("--systemd-cgroup", "run", "--bundle", bundle.path, bundle.id, check=False)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+    assert bundle.nook.list_ids() == []
+
+
 def test_init_sits_in_its_cgroup_in_every_hierarchy_before_start(bundle):
     # The init moves itself into each v1 hierarchy (and comes into cgroup2 with clone3)
     # before any of the container's code may run: check it while it waits for start.

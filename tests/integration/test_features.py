@@ -33,7 +33,9 @@ def test_features_lists_namespaces_capabilities_and_mount_options():
 
 def test_features_says_what_this_host_and_build_lack():
     linux = features()["linux"]
-    assert linux["cgroup"] == {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False}
+    assert linux["cgroup"] == {"v1": True, "v2": True, "systemd": True, "systemdUser": True, "rdma": False}
+    # The systemd driver applies them to the container's unit (tested in the real-host VM).
+    assert "org.systemd.property." in features()["potentiallyUnsafeConfigAnnotations"]
     # This test machine has neither AppArmor nor SELinux.
     assert linux["apparmor"] == {"enabled": False} and linux["selinux"] == {"enabled": False}
     # Built in (applied where resctrl is mounted, refused where not: test_config_fields.py).
