@@ -1,0 +1,42 @@
+#!/bin/sh
+# Two builds of nook side by side, interleaved by hyperfine in one run: `run` of
+# /bin/true, `exec` of /bin/true into a running container, and `create` +
+# `delete` — the paths a change to the start must not slow down.
+#
+#   bench/compare.sh OLD_NOOK [NEW_NOOK]     (NEW_NOOK: build/nook)
+#
+# Same bundle and conditions as bench.sh (runc spec's default config); RUNS
+# (default 200) per command and build.
+set -eu
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: $0 OLD_NOOK [NEW_NOOK]" >&2; exit 2; }
+old=$(realpath "$1")
+new=$(realpath "${2:-build/nook}")
+runs=${RUNS:-200}
+work=$(mktemp -d /tmp/nook-compare.XXXXXX)
+trap 'for b in old new; do "$new" --root "$work/$b" delete -f long 2>/dev/null || true; done; rm -rf "$work"' EXIT
+scripts/make-rootfs.sh "$work/rootfs"
+(cd "$work" && runc spec)
+sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' "$work/config.json"
+mkdir -p "$work/long"
+ln -s ../rootfs "$work/long/rootfs"
+sed 's/"\/bin\/true"/"sleep", "1000"/' "$work/config.json" > "$work/long/config.json"
+cd "$work"
+for b in old new; do
+        eval bin=\$$b
+        "$bin" --root "$work/$b" run -d --bundle "$work/long" long < /dev/null > /dev/null 2>&1
+done
+hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/times.json" \
+        -n "run old" "$old --root $work/old run r" -n "run new" "$new --root $work/new run r" \
+        -n "exec old" "$old --root $work/old exec long /bin/true" -n "exec new" "$new --root $work/new exec long /bin/true" \
+        -n "create+delete old" "sh -c '$old --root $work/old create c </dev/null >/dev/null && $old --root $work/old delete c'" \
+        -n "create+delete new" "sh -c '$new --root $work/new create c </dev/null >/dev/null && $new --root $work/new delete c'" \
+        > /dev/null
+/usr/bin/python3 - "$work/times.json" <<'PY'
+import json, sys
+t = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+print(f"{'':16} {'old median':>11} {'new median':>11} {'new/old':>8}")
+for what in ("run", "exec", "create+delete"):
+    o, n = t[f"{what} old"]["median"], t[f"{what} new"]["median"]
+    print(f"{what:16} {o*1000:9.2f}ms {n*1000:9.2f}ms {n/o:8.2f}")
+PY
