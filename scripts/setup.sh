@@ -3,7 +3,8 @@
 set -eu
 packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-static python3-pytest
           uidmap crun runc hyperfine time iproute2 procps qemu-system-x86
-          podman conmon catatonit containerd"
+          podman conmon catatonit containerd
+          mmdebstrap e2fsprogs python3-grpc-tools"
 # make fuzz: libFuzzer comes with clang.
 [ "${NOOK_FUZZ:-0}" = 1 ] && packages="$packages clang libclang-rt-14-dev"
 missing=""
