@@ -11,7 +11,7 @@ from crilib import api
 runtime = os.environ["RUNTIME"]
 n = int(sys.argv[1])
 client = crilib.Client()
-pod = crilib.Pod(runtime, os.environ.get("NOOK_REALHOST_LSM") == "off", f"/run/realhost/bench-logs-{runtime}")
+pod = crilib.Pod(runtime, os.environ.get("NOOK_REALHOST_LSM", "on"), f"/run/realhost/bench-logs-{runtime}")
 pod.make_slice()
 config = pod.sandbox_config()
 pod_id = client.runtime.RunPodSandbox(api.RunPodSandboxRequest(config=config, runtime_handler=runtime),

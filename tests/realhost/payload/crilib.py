@@ -58,8 +58,9 @@ class Client:
 class Pod:
     """A pod as the kubelet (with the systemd cgroup driver) makes one: uid, its slice."""
 
-    def __init__(self, runtime, lsm_off, logs):
-        self.runtime, self.lsm_off, self.logs = runtime, lsm_off, pathlib.Path(logs)
+    def __init__(self, runtime, lsm, logs):
+        """lsm: NOOK_REALHOST_LSM (unconfined: ask for the unconfined AppArmor profile)."""
+        self.runtime, self.unconfined, self.logs = runtime, lsm == "unconfined", pathlib.Path(logs)
         self.uid = str(uuid.uuid4())
         self.slice = f"kubepods-besteffort-pod{self.uid.replace('-', '_')}.slice"
         self.cgroup = f"/kubepods.slice/kubepods-besteffort.slice/{self.slice}"
@@ -81,7 +82,7 @@ class Pod:
             metadata=api.PodSandboxMetadata(name=f"realhost-{self.runtime}", uid=self.uid, namespace="default"),
             hostname=f"pod-{self.runtime}", log_directory=str(self.logs))
         config.linux.cgroup_parent = self.slice
-        if self.lsm_off:
+        if self.unconfined:
             config.linux.security_context.apparmor.profile_type = api.SecurityProfile.Unconfined
         return config
 
@@ -90,9 +91,8 @@ class Pod:
                                      command=command, log_path=f"{name}.log")
         if memory:
             config.linux.resources.memory_limit_in_bytes = memory
-        if self.lsm_off:
-            # Labels off (for a runtime that cannot apply them yet): the unconfined profile, in
-            # the old string field and in the SecurityProfile one.
+        if self.unconfined:
+            # The unconfined profile, in the old string field and in the SecurityProfile one.
             config.linux.security_context.apparmor_profile = "unconfined"
             config.linux.security_context.apparmor.profile_type = api.SecurityProfile.Unconfined
         return config

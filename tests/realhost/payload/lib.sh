@@ -1,7 +1,8 @@
 # Helpers of the real-host scenarios (sourced before a scenario by the driver, `run`).
 # The environment: RUNTIME (runc, crun, nook), RUNTIME_PATH (its binary in the VM), STATE (a
-# directory kept across the checks of one scenario and runtime), NOOK_REALHOST_LSM (off: ask the
-# engine for no LSM label, for a runtime that cannot apply them yet).
+# directory kept across the checks of one scenario and runtime), NOOK_REALHOST_LSM: how the
+# runtime meets LSM labels (on: the engines' defaults; unconfined: the engines are asked for
+# the unconfined profile; off: this boot has AppArmor off, the engines send no label).
 
 IMAGE=localhost/busybox:realhost
 MB=1048576
@@ -47,20 +48,33 @@ load() {
         cat "$STATE/$1"
 }
 
-# lsm_opts: the engine options that turn labels off for a runtime that cannot apply them (podman, docker).
+# need NAME...: what earlier checks saved is there.
+need() {
+        for name in "$@"; do
+                [ -e "$STATE/$name" ] || fail "nothing saved as $name: an earlier check failed"
+        done
+}
+
+# lsm_opts: the engine options (podman, docker) that ask for the unconfined profile.
 lsm_opts() {
-        [ "$NOOK_REALHOST_LSM" = off ] && echo "--security-opt apparmor=unconfined --security-opt label=disable"
+        [ "$NOOK_REALHOST_LSM" = unconfined ] && echo "--security-opt apparmor=unconfined"
         true
 }
 
-# expect_apparmor LABEL PROFILE_PREFIX: the label a container process runs under, given the switch.
+# expect_apparmor LABEL PROFILE_PREFIX: the label a container process runs under, as
+# NOOK_REALHOST_LSM says.
 expect_apparmor() {
-        if [ "$NOOK_REALHOST_LSM" = off ]; then
-                eq "$1" unconfined "AppArmor label (labels off)"
-        else
+        case "$NOOK_REALHOST_LSM" in
+        unconfined) eq "$1" unconfined "AppArmor label (asked for unconfined)" ;;
+        off)
+                eq "$(cat /sys/module/apparmor/parameters/enabled)" N "AppArmor enabled (booted with it off)"
+                case "$1" in *"(enforce)"*) fail "an AppArmor label with AppArmor off: $1" ;; esac
+                ;;
+        *)
                 has "$1" "$2" "AppArmor label"
                 has "$1" "(enforce)" "AppArmor mode"
-        fi
+                ;;
+        esac
 }
 
 # cgroup_of PID: the process's cgroup2 path.

@@ -12,14 +12,19 @@ import crilib
 from crilib import api, cgroup_of, unit, until
 
 RUNTIME = os.environ["RUNTIME"]
-LSM_OFF = os.environ.get("NOOK_REALHOST_LSM") == "off"
+LSM = os.environ.get("NOOK_REALHOST_LSM", "on")
 MB = 1 << 20
-pod = crilib.Pod(RUNTIME, LSM_OFF, pathlib.Path(os.environ["STATE"]) / "logs")
+pod = crilib.Pod(RUNTIME, LSM, pathlib.Path(os.environ["STATE"]) / "logs")
 state = {}
 
 
 def eq(got, want, what):
     assert got == want, f"{what}: expected {want!r}, got {got!r}"
+
+
+def need(key):
+    assert key in state, f"no {key}: an earlier check failed"
+    return state[key]
 
 
 def client():
@@ -60,7 +65,7 @@ def check_run_pod_sandbox():
 def check_create_and_start_container():
     config = pod.container_config("main", ["sh", "-c", "echo started; exec sleep 1000"], memory=64 * MB)
     created = client().CreateContainer(api.CreateContainerRequest(
-        pod_sandbox_id=state["pod"], config=config, sandbox_config=pod.sandbox_config()), timeout=180)
+        pod_sandbox_id=need("pod"), config=config, sandbox_config=pod.sandbox_config()), timeout=180)
     state["container"] = created.container_id
     client().StartContainer(api.StartContainerRequest(container_id=state["container"]), timeout=180)
     status = client().ContainerStatus(api.ContainerStatusRequest(container_id=state["container"], verbose=True),
@@ -77,7 +82,7 @@ def check_create_and_start_container():
 
 
 def exec_sync(*cmd):
-    return client().ExecSync(api.ExecSyncRequest(container_id=state["container"], cmd=cmd, timeout=60), timeout=120)
+    return client().ExecSync(api.ExecSyncRequest(container_id=need("container"), cmd=cmd, timeout=60), timeout=120)
 
 
 def check_exec_sync():
@@ -85,14 +90,18 @@ def check_exec_sync():
     eq((response.exit_code, response.stdout), (0, b"exec works\n"), "exec")
     eq(exec_sync("sh", "-c", "exit 5").exit_code, 5, "exec exit status")
     label = exec_sync("cat", "/proc/self/attr/current").stdout.decode().strip()
-    if LSM_OFF:
-        eq(label, "unconfined", "AppArmor label (labels off)")
+    if LSM == "unconfined":
+        eq(label, "unconfined", "AppArmor label (asked for unconfined)")
+    elif LSM == "off":
+        enabled = pathlib.Path("/sys/module/apparmor/parameters/enabled").read_text().strip()
+        eq(enabled, "N", "AppArmor enabled (booted with it off)")
+        assert "(enforce)" not in label, f"an AppArmor label with AppArmor off: {label}"
     else:
         eq(label, "cri-containerd.apparmor.d (enforce)", "AppArmor label")
 
 
 def check_stop_and_remove_container():
-    scope = f"cri-containerd-{state['container']}.scope"
+    scope = f"cri-containerd-{need('container')}.scope"
     client().StopContainer(api.StopContainerRequest(container_id=state["container"], timeout=2), timeout=120)
     status = client().ContainerStatus(api.ContainerStatusRequest(container_id=state["container"]), timeout=60)
     eq(status.status.state, api.CONTAINER_EXITED, "container state after stop")
@@ -101,7 +110,7 @@ def check_stop_and_remove_container():
 
 
 def check_stop_and_remove_pod_sandbox():
-    scope = f"cri-containerd-{state['pod']}.scope"
+    scope = f"cri-containerd-{need('pod')}.scope"
     client().StopPodSandbox(api.StopPodSandboxRequest(pod_sandbox_id=state["pod"]), timeout=120)
     client().RemovePodSandbox(api.RemovePodSandboxRequest(pod_sandbox_id=state.pop("pod")), timeout=120)
     until(lambda: unit(scope, "ActiveState") == "inactive", f"{scope} gone")

@@ -56,6 +56,7 @@ check_memory_limit_in_the_scope() {
 }
 
 check_stop_and_rm() {
+        need detached limited
         id=$(load detached)
         dk stop -t 2 "$id" > /dev/null
         eq "$(docker inspect --format '{{.State.Status}}' "$id")" exited "state after stop"
@@ -68,7 +69,9 @@ check_stop_and_rm() {
 }
 
 check_nothing_left() {
+        # Containers whose start failed are the engine's to keep; what they made in systemd and
+        # cgroupfs is not (stop_and_rm checks that rm removes the containers that ran).
         left=$(docker ps -aq)
-        [ -z "$left" ] || { docker rm -f $left > /dev/null 2>&1; fail "containers left: $left"; }
+        [ -z "$left" ] || { echo "removing the containers left: $left"; docker rm -f $left > /dev/null 2>&1 || true; }
         nothing_left 'docker-*.scope'
 }
