@@ -32,7 +32,6 @@ build/realhost/boots/CONFIG-PID/{console,results}.log.
 """
 import argparse
 import fcntl
-import gzip
 import hashlib
 import io
 import json
@@ -49,7 +48,7 @@ import time
 RIG = pathlib.Path(__file__).resolve().parent
 REPO = RIG.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "vm"))
-from vmboot import BUSYBOX, boot_kvm_or_tcg, busybox_tree, qemu_binary  # noqa: E402
+from vmboot import boot_kvm_or_tcg, busybox_tree, qemu_binary, write_initramfs  # noqa: E402
 
 BUILD = REPO / "build"
 CACHE = pathlib.Path(os.environ.get("NOOK_REALHOST_CACHE", BUILD / "realhost"))
@@ -168,12 +167,7 @@ def build_initramfs(root, out):
         for m in modules:
             shutil.copy2(kdir / m, tree / "lib" / "modules" / pathlib.Path(m).name)
         (tree / "modules").write_text("".join(pathlib.Path(m).name + "\n" for m in modules))
-        files = subprocess.run("find . | LC_ALL=C sort", shell=True, cwd=tree, capture_output=True,
-                               check=True).stdout
-        archive = subprocess.run([str(BUSYBOX), "cpio", "-o", "-H", "newc"], cwd=tree, input=files,
-                                 capture_output=True, check=True).stdout
-    with gzip.open(out, "wb", compresslevel=1) as f:
-        f.write(archive)
+        write_initramfs(tree, out)
 
 
 def make_ext4(source, out, label, slack):

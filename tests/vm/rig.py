@@ -11,7 +11,6 @@ tests and reports one line per test on the serial console:
 It boots twice: cgroup2 with every controller (vmtest_*), then a pure v1
 host (v1test_*). Run alone: tests/vm/rig.py [NAME...] (exit status 1 if a test fails).
 """
-import gzip
 import json
 import os
 import pathlib
@@ -22,7 +21,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from vmboot import BUSYBOX, boot_kvm_or_tcg, busybox_tree, kernel_package, qemu_binary  # noqa: E402
+from vmboot import boot_kvm_or_tcg, busybox_tree, kernel_package, qemu_binary, write_initramfs  # noqa: E402
 
 VM = pathlib.Path(__file__).resolve().parent
 REPO = VM.parents[1]
@@ -98,12 +97,7 @@ def build_initramfs(out):
         (root / "lib" / "modules").mkdir(parents=True)
         for m in MODULES:
             shutil.copy2(CACHE / pathlib.Path(m).name, root / "lib" / "modules")
-        files = subprocess.run("find . | LC_ALL=C sort", shell=True, cwd=root, capture_output=True,
-                               check=True).stdout
-        archive = subprocess.run([str(BUSYBOX), "cpio", "-o", "-H", "newc"], cwd=root, input=files,
-                                 capture_output=True, check=True).stdout
-    with gzip.open(out, "wb", compresslevel=1) as f:
-        f.write(archive)
+        write_initramfs(root, out)
 
 
 def run_vm(names=()):

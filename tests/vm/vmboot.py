@@ -6,6 +6,7 @@ Nested KVM fails here in two ways: qemu aborts at once (some CPU models) or the 
 at boot. A KVM boot that shows no sign of life within a short time is given up, and every
 later boot goes straight to TCG until this machine restarts (build/vm-kvm-broken holds the
 boot id of the machine where KVM failed)."""
+import gzip
 import os
 import pathlib
 import re
@@ -48,6 +49,15 @@ def busybox_tree(root):
         (root / d).mkdir(exist_ok=True)
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
     (root / "etc" / "group").write_text("root:x:0:\n")
+
+
+def write_initramfs(tree, out):
+    """The directory tree as a gzipped newc cpio archive (an initramfs), in a stable order."""
+    files = subprocess.run("find . | LC_ALL=C sort", shell=True, cwd=tree, capture_output=True, check=True).stdout
+    archive = subprocess.run([str(BUSYBOX), "cpio", "-o", "-H", "newc"], cwd=tree, input=files,
+                             capture_output=True, check=True).stdout
+    with gzip.open(out, "wb", compresslevel=1) as f:
+        f.write(archive)
 
 
 def kernel_package():
