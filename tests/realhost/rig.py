@@ -111,7 +111,7 @@ def recipe_key():
     """A hash of the recipe: every file under image/ (name, exec bit, content) and BUILD_STEPS."""
     h = hashlib.sha256(f"steps {BUILD_STEPS}\n{SOURCES}".encode())
     for f in sorted(p for p in RECIPE.rglob("*") if p.is_file()):
-        h.update(f"{f.relative_to(RECIPE)} {f.stat().st_mode & 0o111:o}\n".encode())
+        h.update(f"{f.relative_to(RECIPE)} {f.stat().st_mode & 0o100:o}\n".encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -343,6 +343,9 @@ def build_payload(out, plan, script=None):
             shutil.copy2(script, tree / "script")
             os.chmod(tree / "script", 0o755)
         (tree / "plan.json").write_text(json.dumps(plan, indent=1) + "\n")
+        # Readable by the rootless user whatever this checkout's umask.
+        for path in [tree, *tree.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() or path.stat().st_mode & 0o100 else 0o644)
         make_ext4(tree, out, "payload", 16 << 20)
 
 
