@@ -95,6 +95,12 @@ INITRAMFS_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"]
 IMAGE_SLACK = 3 << 30
 TIMEOUT = int(os.environ.get("NOOK_REALHOST_TIMEOUT", "2400"))
 KVM_TIMEOUT = 20  # the initramfs speaks within seconds when KVM works
+# A guest whose driver has not started within START_TIMEOUT seconds (it starts after 20-70 s),
+# or whose kernel reports a soft lockup, is hung: seen once under TCG with two vCPUs both
+# stuck early in boot. It is killed and booted once more.
+START_TIMEOUT = 420
+HUNG = re.compile(rb"soft lockup - CPU#\d+ stuck for (\d+)s")
+HUNG_SECONDS = 120  # a starved but healthy guest may report shorter lockups
 MARKER = b"realhost: initramfs"
 # Under TCG, qemu64 boots in half the time of `max`: with AVX2 offered, glibc and Go use it,
 # and TCG emulates it slowly.
@@ -411,6 +417,7 @@ def boot(plan, config="apparmor", script=None, stream=None):
            "-drive", f"file={payload},format=raw,if=virtio,readonly=on",
            "-serial", f"file:{console}", "-serial", f"file:{output}"]
     offset = [0]
+    hung = []
 
     def poll():
         if stream and output.exists():
@@ -420,23 +427,47 @@ def boot(plan, config="apparmor", script=None, stream=None):
             offset[0] += len(data)
             if data:
                 stream(data.decode(errors="replace").replace("\r", ""))
+        if time.monotonic() - start > START_TIMEOUT and not _has(output, b"REALHOST start"):
+            hung.append(f"its driver did not start within {START_TIMEOUT} s")
+        elif any(int(m) >= HUNG_SECONDS for m in HUNG.findall(_read(console))):
+            hung.append(f"its kernel reports a soft lockup of {HUNG_SECONDS} s or more")
+        return bool(hung)
 
     def truncate(accel):
         offset[0] = 0
         for f in (console, output):
             f.write_bytes(b"")
 
-    start = time.monotonic()
-    accel, qemu_out, _, timed_out = boot_kvm_or_tcg(cmd, console, MARKER, KVM_TIMEOUT, TIMEOUT,
-                                                    tcg_args=["-cpu", TCG_CPU], on_poll=poll, on_retry=truncate)
+    for attempt in (1, 2):
+        start = time.monotonic()
+        hung.clear()
+        accel, qemu_out, _, timed_out = boot_kvm_or_tcg(cmd, console, MARKER, KVM_TIMEOUT, TIMEOUT,
+                                                        tcg_args=["-cpu", TCG_CPU], on_poll=poll,
+                                                        on_retry=truncate)
+        if not hung or attempt == 2:
+            break
+        log(f"the VM hung ({hung[0]}): booting it once more")
+        shutil.copy2(console, run / "console-hung.log")
     results = Results(output.read_text(errors="replace"))
     results.accel, results.seconds = accel, round(time.monotonic() - start, 1)
     if not results.done:
-        why = f"timed out after {TIMEOUT} s" if timed_out else "ended early"
+        why = (f"hung twice ({hung[0]})" if hung else f"timed out after {TIMEOUT} s" if timed_out
+               else "ended early")
         tail = console.read_text(errors="replace").replace("\r", "").splitlines()[-60:]
         raise BootError(f"the real-host VM ({accel}) {why} before its driver finished; qemu said:\n{qemu_out}\n"
                         f"results so far:\n{results.text[-3000:]}\nend of {console}:\n" + "\n".join(tail))
     return results
+
+
+def _read(path):
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _has(path, data):
+    return data in _read(path)
 
 
 # ---- checks ----

@@ -84,7 +84,8 @@ def _contains(path, marker):
 def boot(cmd, alive, marker, boot_timeout, timeout, on_poll=None):
     """Runs qemu until it exits; kills it when `marker` (bytes) has not appeared in the file
     `alive` within boot_timeout seconds, or when it runs longer than timeout. on_poll, if
-    given, is called about five times a second (the rigs stream output with it).
+    given, is called about five times a second (the rigs stream output with it); when it
+    returns true, qemu is killed too (a hung guest) and the boot counts as timed out.
     Returns (what qemu printed, whether the marker appeared, whether it timed out)."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     start = time.monotonic()
@@ -96,8 +97,10 @@ def boot(cmd, alive, marker, boot_timeout, timeout, on_poll=None):
             timed_out = True
             proc.kill()
             break
-        if on_poll:
-            on_poll()
+        if on_poll and on_poll():
+            timed_out = True
+            proc.kill()
+            break
         time.sleep(0.2)
     qemu_out = proc.communicate()[0].decode(errors="replace")
     if on_poll:
