@@ -4,7 +4,8 @@ set -eu
 packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-static python3-pytest
           uidmap crun runc hyperfine time iproute2 procps qemu-system-x86
           podman conmon catatonit containerd scdoc man-db
-          libsystemd-dev dbus-daemon python3-dbus python3-gi"
+          libsystemd-dev dbus-daemon python3-dbus python3-gi
+          mmdebstrap e2fsprogs python3-grpc-tools"
 # make fuzz: libFuzzer comes with clang.
 [ "${NOOK_FUZZ:-0}" = 1 ] && packages="$packages clang libclang-rt-14-dev"
 # make deb: the Debian package's build tools.

@@ -11,7 +11,6 @@ tests and reports one line per test on the serial console:
 It boots twice: cgroup2 with every controller (vmtest_*), then a pure v1
 host (v1test_*). Run alone: tests/vm/rig.py [NAME...] (exit status 1 if a test fails).
 """
-import gzip
 import json
 import os
 import pathlib
@@ -20,13 +19,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from vmboot import boot_kvm_or_tcg, busybox_tree, kernel_package, qemu_binary, write_initramfs  # noqa: E402
 
 VM = pathlib.Path(__file__).resolve().parent
 REPO = VM.parents[1]
 BUILD = REPO / "build"
 CACHE = pathlib.Path(os.environ.get("NOOK_VM_CACHE", BUILD / "vm" / "kernel"))
-BUSYBOX = pathlib.Path("/bin/busybox")
 TIMEOUT = int(os.environ.get("NOOK_VM_TIMEOUT", "900"))
 BOOT_TIMEOUT = 20  # with a working KVM the tests start within seconds
 MODULES = ["kernel/drivers/block/brd.ko"]
@@ -48,9 +48,7 @@ def fetch_kernel():
     vmlinuz = CACHE / "vmlinuz"
     if vmlinuz.exists() and all((CACHE / pathlib.Path(m).name).exists() for m in MODULES):
         return vmlinuz
-    depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True,
-                             check=True).stdout
-    package = re.search(r"Depends: (linux-image-\S+)", depends).group(1)
+    package = kernel_package()
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         subprocess.run(["apt-get", "download", "-q", package], cwd=tmp, check=True, capture_output=True)
         deb = next(pathlib.Path(tmp).glob("*.deb"))
@@ -60,20 +58,6 @@ def fetch_kernel():
             shutil.copy2(next(pathlib.Path(tmp).glob(f"lib/modules/*/{m}")), CACHE / pathlib.Path(m).name)
         shutil.copy2(next(pathlib.Path(tmp).glob("boot/vmlinuz-*")), vmlinuz)
     return vmlinuz
-
-
-def busybox_tree(root):
-    """bin/ with busybox and its applets, the dirs a root needs."""
-    (root / "bin").mkdir(parents=True)
-    shutil.copy2(BUSYBOX, root / "bin" / "busybox")
-    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True).stdout.split()
-    for applet in applets:
-        if applet != "busybox":
-            os.symlink("busybox", root / "bin" / applet)
-    for d in ("proc", "sys", "dev", "etc", "tmp", "root"):
-        (root / d).mkdir(exist_ok=True)
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
-    (root / "etc" / "group").write_text("root:x:0:\n")
 
 
 def base_config():
@@ -113,46 +97,17 @@ def build_initramfs(out):
         (root / "lib" / "modules").mkdir(parents=True)
         for m in MODULES:
             shutil.copy2(CACHE / pathlib.Path(m).name, root / "lib" / "modules")
-        files = subprocess.run("find . | LC_ALL=C sort", shell=True, cwd=root, capture_output=True,
-                               check=True).stdout
-        archive = subprocess.run([str(BUSYBOX), "cpio", "-o", "-H", "newc"], cwd=root, input=files,
-                                 capture_output=True, check=True).stdout
-    with gzip.open(out, "wb", compresslevel=1) as f:
-        f.write(archive)
-
-
-def boot(cmd, serial, boot_timeout):
-    """Runs qemu until it exits; gives up when the tests have not started
-    within boot_timeout seconds, or have not ended within TIMEOUT."""
-    serial.unlink(missing_ok=True)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    start = time.monotonic()
-    while proc.poll() is None:
-        elapsed = time.monotonic() - start
-        started = serial.exists() and b"VMTEST start" in serial.read_bytes()
-        if elapsed > TIMEOUT or (elapsed > boot_timeout and not started):
-            proc.kill()
-            break
-        time.sleep(0.2)
-    qemu_out = proc.communicate()[0].decode(errors="replace")
-    return qemu_out, serial.read_text(errors="replace") if serial.exists() else ""
-
-
-# Set once KVM failed to boot: the second boot goes straight to software emulation.
-_kvm_broken = False
+        write_initramfs(root, out)
 
 
 def run_vm(names=()):
     """Boots the VM once per cgroup mode and runs the tests (all, or the ones
     named); returns {name: (passed, log lines)}; a boot that did not finish
     adds "__vm_MODE__"."""
-    global _kvm_broken
     for binary in ("nook", "nook-test-helper"):
         if not (BUILD / binary).exists():
             raise RuntimeError(f"build/{binary} is missing: run make all")
-    qemu = shutil.which("qemu-system-x86_64")
-    if qemu is None:
-        raise RuntimeError("qemu-system-x86_64 is missing: run make setup (package qemu-system-x86)")
+    qemu = qemu_binary()
     vmlinuz = fetch_kernel()
     work = BUILD / "vm"
     work.mkdir(parents=True, exist_ok=True)
@@ -168,15 +123,10 @@ def run_vm(names=()):
                "-serial", f"file:{serial}", "-kernel", str(vmlinuz), "-initrd", str(initrd),
                "-append", f"console=ttyS0 edd=off quiet loglevel=3 panic=-1 hugepages=16 nook.cgroup={mode} "
                           f"nook.tests={','.join(wanted) or 'all'}"]
-        # KVM when this machine offers it, else software emulation. Nested KVM can
-        # also fail (qemu aborts) or hang at boot: then software emulation too.
-        kvm = os.access("/dev/kvm", os.R_OK | os.W_OK) and not _kvm_broken
-        for accel in (["kvm"] if kvm else []) + ["tcg"]:
-            qemu_out, output = boot(cmd[:1] + ["-accel", accel] + cmd[1:], serial,
-                                    boot_timeout=BOOT_TIMEOUT if accel != "tcg" else TIMEOUT)
-            if "VMTEST start" in output:
-                break
-            _kvm_broken = True
+        # KVM when this machine offers it, else software emulation (vmboot).
+        _, qemu_out, _, _ = boot_kvm_or_tcg(cmd, serial, b"VMTEST start", BOOT_TIMEOUT, TIMEOUT,
+                                            on_retry=lambda accel: serial.unlink(missing_ok=True))
+        output = serial.read_text(errors="replace") if serial.exists() else ""
         results.update(parse(output))
         if "VMTEST done" not in output:
             results[f"__vm_{mode}__"] = (False, ["the VM did not finish:", qemu_out] + output.splitlines()[-40:])
