@@ -172,7 +172,7 @@ static bool cache_load(int dirfd, const char *name, const struct key *k, struct 
 /* Keeps the directory bounded: past the limit, the oldest entry goes. */
 static void cache_trim(int dirfd)
 {
-        _cleanup_closedir_ DIR *d = fdopendir(dup(dirfd));
+        _cleanup_closedir_ DIR *d = opendir_dup(dirfd);
         if (d == NULL)
                 return;
         size_t count = 0;
