@@ -504,21 +504,6 @@ int cgroup_destroy(struct cgroup *cg, nook_err *err)
         return result;
 }
 
-void cgroup_free(struct cgroup *cg)
-{
-        if (cg == NULL)
-                return;
-        for (size_t i = 0; i < cg->n_hierarchies; i++) {
-                free(cg->hierarchies[i].controllers);
-                free(cg->hierarchies[i].mount);
-                free(cg->hierarchies[i].path);
-        }
-        free(cg->hierarchies);
-        if (cg->v2_fd >= 0)
-                close(cg->v2_fd);
-        free(cg);
-}
-
 /* ---- the state file ---- */
 
 struct json_object *cgroup_to_json(const struct cgroup *cg)

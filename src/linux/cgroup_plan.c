@@ -1,5 +1,6 @@
 /* Where a container's cgroup goes: the host's cgroup mode, its hierarchies
- * (from mountinfo), and the plan of one directory per hierarchy from cgroupsPath. */
+ * (from mountinfo), and the plan of one directory per hierarchy from cgroupsPath;
+ * and the free of what the plan (or the state file) made. */
 #define _GNU_SOURCE
 #include "linux/cgroup.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "linux/cgroup_internal.h"
 #include "util/cleanup.h"
@@ -278,4 +280,19 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **out, n
         }
         *out = cg;
         return 0;
+}
+
+void cgroup_free(struct cgroup *cg)
+{
+        if (cg == NULL)
+                return;
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                free(cg->hierarchies[i].controllers);
+                free(cg->hierarchies[i].mount);
+                free(cg->hierarchies[i].path);
+        }
+        free(cg->hierarchies);
+        if (cg->v2_fd >= 0)
+                close(cg->v2_fd);
+        free(cg);
 }
