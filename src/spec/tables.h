@@ -8,12 +8,15 @@
 extern const struct object_type resources_type; /* linux.resources */
 extern const struct object_type seccomp_type;   /* linux.seccomp */
 
+/* validate.c: the rules across the document, once every field is read (dest: struct spec). */
+int validate_spec(struct parser *p, void *dest);
+
 /* linux.seccomp: allocates the struct and marks the actions absent before reading it. */
 int parse_seccomp(struct parser *p, json_object *v, void *dest, const void *arg);
 
 void spec_free_seccomp(struct spec_seccomp *s);
 
-/* The parser's own name tables, for spec_names (names.c). */
+/* The parser's own name tables, for spec_names (table_names.c). */
 extern const struct enum_type namespace_enum;
 extern const struct enum_type seccomp_action_enum;
 extern const struct enum_type seccomp_operator_enum;
