@@ -170,14 +170,13 @@ static void check_delegation(struct check *c, enum cgroup_mode mode)
                 for (size_t i = 0; i < n; i++)
                         if (cgs[i].hierarchy == 0 && cgs[i].controllers[0] == '\0')
                                 dir = cgs[i].dir;
-        char procs[4200] = "";
-        if (dir != NULL)
-                snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-        bool writable = dir != NULL && access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
-        char value[4300];
-        snprintf(value, sizeof(value), "%s%s", dir != NULL ? dir : "no cgroup2 directory",
-                 dir == NULL ? "" : writable ? " (writable)" : " (not writable)");
-        add_check(c, "cgroup.delegation", writable ? CHECK_OK : CHECK_WARN, value,
+        _cleanup_free_ char *procs = dir != NULL ? path_join(dir, "cgroup.procs") : NULL;
+        bool writable = procs != NULL && access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
+        _cleanup_free_ char *value = NULL;
+        if (asprintf(&value, "%s%s", dir != NULL ? dir : "no cgroup2 directory",
+                     dir == NULL ? "" : writable ? " (writable)" : " (not writable)") < 0)
+                value = NULL;
+        add_check(c, "cgroup.delegation", writable ? CHECK_OK : CHECK_WARN, value != NULL ? value : "?",
                   writable ? "rootless containers can get cgroups of their own below it"
                   : mode == CGROUP_MODE_V1
                           ? "cgroup v1 is never delegated: rootless containers run without a cgroup of their own"

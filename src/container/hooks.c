@@ -120,8 +120,9 @@ int hooks_run_with(const struct spec *spec, enum spec_hook_kind kind, const char
 {
         const spec_hooks *hooks = &spec->hooks[kind];
         for (size_t i = 0; i < hooks->len; i++) {
-                char what[4200];
-                snprintf(what, sizeof(what), "hooks.%s[%zu] `%s`", kind_names[kind], i, hooks->items[i].path);
+                _cleanup_free_ char *what = NULL;
+                if (asprintf(&what, "hooks.%s[%zu] `%s`", kind_names[kind], i, hooks->items[i].path) < 0)
+                        return nook_error(err, ENOMEM, "hooks.%s[%zu]", kind_names[kind], i);
                 int ret = run_one(&hooks->items[i], what, state_json, spawn, ctx, err);
                 if (ret < 0)
                         return ret;

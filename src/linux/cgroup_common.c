@@ -34,19 +34,20 @@ static void controller_name(const struct cgroup_hierarchy *h, const char *file, 
 
 bool cgroup_has_file(const struct cgroup_hierarchy *h, const char *file)
 {
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", h->path, file);
-        return access(path, F_OK) == 0;
+        _cleanup_free_ char *path = path_join(h->path, file);
+        return path != NULL && access(path, F_OK) == 0;
 }
 
 int cgroup_open_file(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err)
 {
-        char path[4200], controller[128];
-        snprintf(path, sizeof(path), "%s/%s", h->path, file);
+        _cleanup_free_ char *path = path_join(h->path, file);
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "%s: open `%s`", field, file);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd >= 0)
                 return fd;
         int saved = errno;
+        char controller[128];
         controller_name(h, file, controller, sizeof(controller));
         if (saved == ENOENT)
                 return nook_error(err, ENOTSUP, "%s: the %s controller has no file `%s` (in `%s`)", field, controller,
@@ -78,18 +79,21 @@ int cgroup_write(const struct cgroup_hierarchy *h, const char *field, const char
 int cgroup_writef(const struct cgroup_hierarchy *h, const char *field, const char *file, nook_err *err, const char *fmt,
                   ...)
 {
-        char value[512];
+        _cleanup_free_ char *value = NULL;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(value, sizeof(value), fmt, ap);
+        int n = vasprintf(&value, fmt, ap);
         va_end(ap);
+        if (n < 0)
+                return nook_error(err, ENOMEM, "%s: write `%s`", field, file);
         return cgroup_write(h, field, file, value, err);
 }
 
 int cgroup_read(const struct cgroup_hierarchy *h, const char *file, char **out, nook_err *err)
 {
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", h->path, file);
+        _cleanup_free_ char *path = path_join(h->path, file);
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "read `%s`", file);
         return read_file_at(AT_FDCWD, path, out, NULL, err);
 }
 

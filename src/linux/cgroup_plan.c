@@ -133,8 +133,8 @@ static int read_cgroup_mounts(struct cgroup_mount **out, size_t *n_out, nook_err
                 bool v2 = strcmp(fstype, "cgroup2") == 0;
                 if (!v2 && strcmp(fstype, "cgroup") != 0)
                         continue;
-                char root[4096], mountpoint[4096];
-                if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2)
+                _cleanup_free_ char *root = NULL, *mountpoint = NULL;
+                if (sscanf(line, "%*s %*s %*s %ms %ms", &root, &mountpoint) != 2)
                         continue;
                 struct cgroup_mount *bigger = realloc(mounts, (n + 1) * sizeof(*mounts));
                 if (bigger == NULL) {
@@ -142,8 +142,8 @@ static int read_cgroup_mounts(struct cgroup_mount **out, size_t *n_out, nook_err
                         return nook_error(err, ENOMEM, "read cgroup mounts");
                 }
                 mounts = bigger;
-                mounts[n].mount = strdup(mountpoint);
-                mounts[n].root = strdup(root);
+                mounts[n].mount = steal_pointer(&mountpoint);
+                mounts[n].root = steal_pointer(&root);
                 mounts[n].controllers = v2 ? NULL : controllers_from_options(options);
                 n++;
         }

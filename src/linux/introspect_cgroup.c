@@ -128,8 +128,9 @@ int cgroup_read_procs(const char *dir, pid_t **pids, size_t *n, nook_err *err)
 {
         *pids = NULL;
         *n = 0;
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        _cleanup_free_ char *path = path_join(dir, "cgroup.procs");
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "read `%s/cgroup.procs`", dir);
         _cleanup_free_ char *text = NULL;
         int ret = read_file_at(AT_FDCWD, path, &text, NULL, err);
         if (ret < 0)
@@ -156,9 +157,8 @@ int cgroup_read_procs(const char *dir, pid_t **pids, size_t *n, nook_err *err)
 
 static bool read_text(const char *dir, const char *file, char **text)
 {
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", dir, file);
-        return read_file_at(AT_FDCWD, path, text, NULL, NULL) == 0;
+        _cleanup_free_ char *path = path_join(dir, file);
+        return path != NULL && read_file_at(AT_FDCWD, path, text, NULL, NULL) == 0;
 }
 
 static int64_t parse_value(const char *text)

@@ -73,12 +73,12 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len, noo
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err)
 {
         /* The temporary file sits next to the target, so that rename is atomic. */
-        char tmp[4200];
+        _cleanup_free_ char *tmp = NULL;
         const char *slash = strrchr(name, '/');
-        if (slash != NULL)
-                snprintf(tmp, sizeof(tmp), "%.*s/.%s.%d", (int)(slash - name), name, slash + 1, getpid());
-        else
-                snprintf(tmp, sizeof(tmp), ".%s.%d", name, getpid());
+        int n = slash != NULL ? asprintf(&tmp, "%.*s/.%s.%d", (int)(slash - name), name, slash + 1, getpid())
+                              : asprintf(&tmp, ".%s.%d", name, getpid());
+        if (n < 0)
+                return nook_error(err, ENOMEM, "write `%s`", name);
         _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (fd < 0)
                 return nook_error_errno(err, "create `%s`", tmp);
