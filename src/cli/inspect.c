@@ -335,12 +335,11 @@ int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit
                                        options, 1, argc, argv, &root, &id, err);
         if (ret == 0)
                 ret = report_format(format, &json, err);
-        json_object *report = NULL;
+        _cleanup_json_ json_object *report = NULL;
         if (ret == 0)
                 ret = container_inspect(root, id, &report, err);
         if (ret == 0)
                 ret = report_print(stdout, report, json, print_text, err);
-        json_object_put(report);
         free(root);
         return ret > 0 ? 0 : ret;
 }

@@ -188,10 +188,9 @@ static void check_delegation(struct check *c, enum cgroup_mode mode)
 static void check_cgroups(struct check *c)
 {
         enum cgroup_mode mode;
-        nook_err err = NULL;
+        _cleanup_error_ nook_err err = NULL;
         if (cgroup_detect_mode(&mode, &err) < 0) {
                 add_check(c, "cgroup.mode", CHECK_MISSING, err->msg, "containers get no cgroups: no limits");
-                nook_error_free(&err);
                 return;
         }
         const char *v2_mount = mode == CGROUP_MODE_V2 ? "/sys/fs/cgroup"

@@ -302,9 +302,8 @@ static int open_live(struct inspect *in, const char *root, const char *id, nook_
 
 int container_inspect(const char *root, const char *id, json_object **report, nook_err *err)
 {
-        struct inspect in = { .procfd = -1, .rootfd = -1, .reffd = -1 };
-        in.report = json_object_new_object();
-        in.verdict = json_object_new_array();
+        _cleanup_json_ json_object *out = json_object_new_object(), *verdict = json_object_new_array();
+        struct inspect in = { .procfd = -1, .rootfd = -1, .reffd = -1, .report = out, .verdict = verdict };
         int ret = open_live(&in, root, id, err);
         if (ret == 0) {
                 json_object_object_add(in.report, "namespaces", namespaces_json(&in));
@@ -323,12 +322,10 @@ int container_inspect(const char *root, const char *id, json_object **report, no
         if (ret == 0 && proc_start_time(in.procfd) != in.state->start_time)
                 ret = nook_error(err, ESRCH, "container \"%s\" stopped while it was inspected", id);
         if (ret == 0) {
-                sort_verdict(in.verdict);
-                json_object_object_add(in.report, "verdict", json_object_get(in.verdict));
-                *report = steal_pointer(&in.report);
+                sort_verdict(verdict);
+                json_object_object_add(out, "verdict", json_object_get(verdict));
+                *report = steal_pointer(&out);
         }
-        json_object_put(in.verdict);
-        json_object_put(in.report);
         spec_free(in.config);
         state_free(in.state);
         cleanup_closep(&in.procfd);

@@ -313,7 +313,7 @@ static int probe_locks(struct inspect *in, const struct path_list *checked, json
         }
         _cleanup_close_ int userns = in->own[NS_USER] ? openat(in->procfd, "ns/user", O_RDONLY | O_CLOEXEC) : -1;
         _cleanup_close_ int mntns = openat(in->procfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
-        nook_err probe_err = NULL;
+        _cleanup_error_ nook_err probe_err = NULL;
         int ret = (in->own[NS_USER] && userns < 0) || mntns < 0
                           ? nook_error_errno(&probe_err, "open the container's namespaces")
                           : mount_probe_locks(userns, mntns, in->rootfd, paths, try_remount, n, results, &probe_err);
@@ -323,7 +323,6 @@ static int probe_locks(struct inspect *in, const struct path_list *checked, json
                 char what[512];
                 snprintf(what, sizeof(what), "locked mounts could not be checked: %s", probe_err->msg);
                 inspect_add_verdict(in, VERDICT_NOTE, what, "nook inspect needs to join the container's namespaces");
-                nook_error_free(&probe_err);
                 return 0;
         }
         json_object_object_add(o, "checked", json_object_new_boolean(true));

@@ -282,15 +282,13 @@ static int collect_pids(const char *dir, void *arg, nook_err *err)
         if (path == NULL)
                 return nook_error(err, ENOMEM, "cgroup pids");
         _cleanup_free_ char *text = NULL;
-        nook_err read_err = NULL;
+        _cleanup_error_ nook_err read_err = NULL;
         if (read_file_at(AT_FDCWD, path, &text, NULL, &read_err) < 0) {
                 /* A sub-cgroup the container removed meanwhile. */
                 int code = read_err->code;
-                if (code == ENOENT || code == ENODEV) {
-                        nook_error_free(&read_err);
+                if (code == ENOENT || code == ENODEV)
                         return 0;
-                }
-                *err = read_err;
+                *err = steal_pointer(&read_err);
                 return -code;
         }
         char *save = NULL;
@@ -489,16 +487,14 @@ int cgroup_destroy(struct cgroup *cg, nook_err *err)
         int result = 0;
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                nook_err one = NULL;
+                _cleanup_error_ nook_err one = NULL;
                 /* First the cgroups the container made below its own. */
                 int r = h->created > 0 ? walk_below(h->path, remove_below, NULL, &one) : 0;
                 if (r == 0)
                         r = remove_created(h, true, &one);
                 if (r < 0 && result == 0) {
                         result = r;
-                        *err = one;
-                } else {
-                        nook_error_free(&one);
+                        *err = steal_pointer(&one);
                 }
         }
         return result;

@@ -222,15 +222,13 @@ static bool directory_empty(int fd)
 int path_facts_in_root(int rootfd, const char *path, struct path_facts *facts, nook_err *err)
 {
         memset(facts, 0, sizeof(*facts));
-        nook_err local = NULL;
+        _cleanup_error_ nook_err local = NULL;
         _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, CREATE_NONE, &local);
         if (fd < 0) {
-                if (local->code == ENOENT) {
-                        nook_error_free(&local);
+                if (local->code == ENOENT)
                         return 0;
-                }
-                *err = local;
-                return nook_error_ret(local);
+                *err = steal_pointer(&local);
+                return nook_error_ret(*err);
         }
         facts->exists = true;
         struct stat st;

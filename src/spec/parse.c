@@ -297,12 +297,9 @@ int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg)
                 return nook_error_ret(*p->err);
         free(set->bits);
         set->bits = NULL;
-        nook_err err = NULL;
-        if (id_list_parse(text, &set->bits, &set->nbits, &err) < 0) {
-                int ret = parse_fail(p, "%s", err->msg);
-                nook_error_free(&err);
-                return ret;
-        }
+        _cleanup_error_ nook_err err = NULL;
+        if (id_list_parse(text, &set->bits, &set->nbits, &err) < 0)
+                return parse_fail(p, "%s", err->msg);
         return 0;
 }
 

@@ -113,6 +113,13 @@ static inline int steal_fd(int *fd)
         return ret;
 }
 
+static inline pid_t steal_pid(pid_t *pid)
+{
+        pid_t ret = *pid;
+        *pid = 0;
+        return ret;
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
