@@ -165,7 +165,8 @@ static void print_masking(FILE *out, json_object *r)
                 json_object *p = at(list, i);
                 char state[256];
                 _cleanup_free_ char *path = NULL;
-                if (asprintf(&path, "%s%s", report_str(p, "path"), report_bool(p, "configured") ? "" : " (default)") < 0)
+                if (asprintf(&path, "%s%s", report_str(p, "path"),
+                             report_bool(p, "configured") ? "" : " (default)") < 0)
                         continue;
                 if (!report_bool(p, "exists"))
                         snprintf(state, sizeof(state), "absent");
