@@ -1,5 +1,6 @@
 /* The rules of config.json that span its objects (a hostname needs a uts
- * namespace, a sysctl its namespace, …): the finish of the document's table. */
+ * namespace, a sysctl its namespace, …): the finish of the document's table,
+ * which has checked its required fields (ociVersion, root.path, process). */
 #define _GNU_SOURCE
 #include <string.h>
 
@@ -24,16 +25,12 @@ static bool sysctl_key_is_sane(const char *key)
 int validate_spec(struct parser *p, void *dest)
 {
         struct spec *s = dest;
-        if (s->oci_version == NULL)
-                return parse_fail_field(p, "ociVersion", "required");
         /* Any 1.x is accepted: refusing newer minor versions is a known crun bug. */
         if (strncmp(s->oci_version, "1.", 2) != 0)
                 return parse_fail_field(p, "ociVersion", "unsupported version \"%s\" (nook supports 1.x)",
                                         s->oci_version);
-        if (s->root_path == NULL || s->root_path[0] == '\0')
+        if (s->root_path[0] == '\0')
                 return parse_fail_field(p, "root.path", "required");
-        if (s->process == NULL)
-                return parse_fail_field(p, "process", "required");
         if (s->process->args.len == 0)
                 return parse_fail_field(p, "process.args", "required and must not be empty");
         if (s->process->args.items[0][0] == '\0')
