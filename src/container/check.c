@@ -333,14 +333,13 @@ static void check_systemd(struct check *c)
 {
         enum systemd_bus bus = c->root && userns_is_initial() ? SYSTEMD_BUS_SYSTEM : SYSTEMD_BUS_USER;
         struct systemd_manager m;
-        nook_err err = NULL;
+        _cleanup_error_ nook_err err = NULL;
         json_object *o;
         if (systemd_ping(bus, 2000, &m, &err) < 0) {
                 o = add_check(c, "systemd", CHECK_MISSING, err->msg,
                               "--systemd-cgroup (the default of podman, Docker and CRI on systemd hosts) cannot "
                               "place containers: no systemd manager answers");
                 json_object_object_add(o, "bus", json_object_new_string(systemd_bus_name(bus)));
-                nook_error_free(&err);
                 return;
         }
         char value[600], meaning[256];
