@@ -18,6 +18,7 @@
 #include "linux/cgroup_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/words.h"
 
 /* ---- files ---- */
 
@@ -134,19 +135,10 @@ int64_t cgroup_keyed_value(const char *text, const char *key)
 
 const struct cgroup_hierarchy *cgroup_v1_hierarchy(const struct cgroup *cg, const char *controller)
 {
-        size_t len = strlen(controller);
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 const struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                if (h->v2)
-                        continue;
-                for (const char *p = h->controllers; *p != '\0';) {
-                        size_t n = strcspn(p, ",");
-                        if (n == len && strncmp(p, controller, len) == 0)
-                                return h;
-                        p += n;
-                        if (*p == ',')
-                                p++;
-                }
+                if (!h->v2 && words_contain(h->controllers, ",", controller))
+                        return h;
         }
         return NULL;
 }
@@ -162,17 +154,7 @@ const struct cgroup_hierarchy *cgroup_v2_hierarchy(const struct cgroup *cg)
 bool cgroup_v2_has_controller(const struct cgroup_hierarchy *h, const char *controller)
 {
         _cleanup_free_ char *text = NULL;
-        if (cgroup_read(h, "cgroup.controllers", &text, NULL) < 0)
-                return false;
-        size_t len = strlen(controller);
-        for (char *p = text; *p != '\0';) {
-                size_t n = strcspn(p, " \n");
-                if (n == len && strncmp(p, controller, len) == 0)
-                        return true;
-                p += n;
-                p += strspn(p, " \n");
-        }
-        return false;
+        return cgroup_read(h, "cgroup.controllers", &text, NULL) == 0 && words_contain(text, " \n", controller);
 }
 
 /* ---- hugetlb, alike on both versions ---- */

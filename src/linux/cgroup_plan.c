@@ -16,6 +16,7 @@
 #include "linux/cgroup_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/words.h"
 
 int cgroup_detect_mode(enum cgroup_mode *mode, nook_err *err)
 {
@@ -53,20 +54,9 @@ bool cgroup_same_controllers(const char *a, const char *b)
         if (copy == NULL)
                 return false;
         char *save = NULL;
-        for (char *c = strtok_r(copy, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
-                size_t len = strlen(c);
-                bool found = false;
-                for (const char *q = b; *q != '\0';) {
-                        size_t qlen = strcspn(q, ",");
-                        if (qlen == len && strncmp(q, c, len) == 0)
-                                found = true;
-                        q += qlen;
-                        if (*q == ',')
-                                q++;
-                }
-                if (!found)
+        for (char *c = strtok_r(copy, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save))
+                if (!words_contain(b, ",", c))
                         return false;
-        }
         return true;
 }
 

@@ -11,22 +11,14 @@
 #include "linux/introspect_mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/words.h"
 
 /* cgroup v1 shows "no limit" as LONG_MAX rounded down to a page. */
 #define V1_UNLIMITED_FROM 0x7ffffffffffff000LL
 
 bool cgroup_names_controller(const char *controllers, const char *controller)
 {
-        size_t len = strlen(controller);
-        for (const char *c = controllers; c != NULL && *c != '\0';) {
-                size_t clen = strcspn(c, ",");
-                if (clen == len && strncmp(c, controller, len) == 0)
-                        return true;
-                c += clen;
-                if (*c == ',')
-                        c++;
-        }
-        return false;
+        return words_contain(controllers, ",", controller);
 }
 
 /* The mount of the caller that shows this hierarchy; for v1 every controller
