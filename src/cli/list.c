@@ -37,13 +37,13 @@ int cmd_list(const struct global_options *g, int argc, char **argv, int *exit_co
         int next;
         _cleanup_free_ char *root = NULL;
         _cleanup_json_ json_object *list = NULL;
-        bool json = false;
         int ret = options_parse("list", options, 2, OPTIONS_ANYWHERE, argc, argv, &next, err);
         if (ret == 0)
                 ret = cli_expect_args("list", argc, next, 0, false, "no arguments", err);
         if (ret == 0)
                 ret = cli_state_root(g, &root, err);
-        if (ret == 0 && !(json = strcmp(format, "json") == 0) && strcmp(format, "table") != 0)
+        bool json = strcmp(format, "json") == 0;
+        if (ret == 0 && !json && strcmp(format, "table") != 0)
                 ret = nook_error(err, 0, "--format: unknown format \"%s\" (table or json)", format);
         if (ret == 0)
                 ret = container_list(root, &list, err);
