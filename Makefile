@@ -95,7 +95,7 @@ setup:
 # The config parser under libFuzzer (clang, ASan, UBSan) for FUZZ_SECONDS; crashes land in build/fuzz/.
 FUZZ_SECONDS ?= 600
 FUZZ_SOURCES := tests/fuzz/fuzz_spec.c $(wildcard src/spec/*.c) src/util/error.c src/util/fs.c src/util/id_list.c src/util/log.c src/util/socket.c \
-                src/linux/seccomp.c src/linux/terminal.c src/linux/mount.c
+                src/linux/seccomp.c src/linux/seccomp_arch.c src/linux/seccomp_enosys.c src/linux/terminal.c src/linux/mount.c
 $(BUILD)/fuzz/fuzz_spec: $(FUZZ_SOURCES)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

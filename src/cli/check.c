@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/report.h"
 #include "container/container.h"
+#include "util/cleanup.h"
 
 static void print_text(FILE *out, json_object *report)
 {
@@ -50,11 +51,10 @@ int cmd_check(const struct global_options *g, int argc, char **argv, int *exit_c
                 ret = cli_expect_args("check", argc, next, 0, false, "no arguments", err);
         if (ret == 0)
                 ret = report_format(format, &json, err);
-        json_object *report = NULL;
+        _cleanup_json_ json_object *report = NULL;
         if (ret == 0)
                 ret = container_check_host(&report, err);
         if (ret == 0)
                 ret = report_print(stdout, report, json, print_text, err);
-        json_object_put(report);
         return ret;
 }

@@ -1,6 +1,8 @@
 /* nook events [--stats] [--interval D] ID */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,15 @@ static int parse_duration(const char *text, long *ms, nook_err *err)
         return nook_error(err, 0, "events: --interval: \"%s\" is not a duration like 5s or 250ms", text);
 }
 
+/* One event a line, flushed at once: a reader acts on each as it comes. */
+static int print_event(json_object *event, void *ctx, nook_err *err)
+{
+        (void)ctx;
+        if (printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN)) < 0 || fflush(stdout) != 0)
+                return nook_error_errno(err, "events: write to stdout");
+        return 0;
+}
+
 int cmd_events(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
 {
         (void)exit_code;
@@ -45,7 +56,7 @@ int cmd_events(const struct global_options *g, int argc, char **argv, int *exit_
         if (ret == 0)
                 ret = parse_duration(interval, &ms, err);
         if (ret == 0)
-                ret = container_events(root, id, stats, ms, err);
+                ret = container_events(root, id, stats, ms, print_event, NULL, err);
         free(root);
         return ret > 0 ? 0 : ret;
 }

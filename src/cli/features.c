@@ -4,7 +4,9 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "container/container.h"
+#include "util/cleanup.h"
 
 int cmd_features(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
 {
@@ -13,14 +15,12 @@ int cmd_features(const struct global_options *g, int argc, char **argv, int *exi
                 options_usage("features", "Print the OCI features this build of nook implements, as JSON.", NULL, 0);
                 return 0;
         }
-        json_object *features = NULL;
+        _cleanup_json_ json_object *features = NULL;
         int ret = cli_expect_args("features", argc, 0, 0, false, "no arguments", err);
         if (ret == 0)
                 ret = container_features(NOOK_SPEC_VERSION, NOOK_VERSION, &features, err);
         if (ret < 0)
                 return ret;
-        printf("%s\n", json_object_to_json_string_ext(features, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(features);
+        report_print_json(stdout, features);
         return 0;
 }

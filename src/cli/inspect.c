@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/report.h"
 #include "container/container.h"
+#include "util/cleanup.h"
 
 #define get json_object_object_get
 #define at json_object_array_get_idx
@@ -162,9 +163,11 @@ static void print_masking(FILE *out, json_object *r)
         fprintf(out, "\nMasked paths\n");
         for (size_t i = 0; i < len(list); i++) {
                 json_object *p = at(list, i);
-                char path[128], state[256];
-                snprintf(path, sizeof(path), "%s%s", report_str(p, "path"),
-                         report_bool(p, "configured") ? "" : " (default)");
+                char state[256];
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s%s", report_str(p, "path"),
+                             report_bool(p, "configured") ? "" : " (default)") < 0)
+                        continue;
                 if (!report_bool(p, "exists"))
                         snprintf(state, sizeof(state), "absent");
                 else if (report_bool(p, "masked"))
@@ -177,9 +180,10 @@ static void print_masking(FILE *out, json_object *r)
         fprintf(out, "\nRead-only paths\n");
         for (size_t i = 0; i < len(list); i++) {
                 json_object *p = at(list, i);
-                char path[128];
-                snprintf(path, sizeof(path), "%s%s", report_str(p, "path"),
-                         report_bool(p, "configured") ? "" : " (kernel files)");
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s%s", report_str(p, "path"),
+                             report_bool(p, "configured") ? "" : " (kernel files)") < 0)
+                        continue;
                 fprintf(out, "  %-40s %s\n", path,
                         !report_bool(p, "exists") ? "absent" : report_bool(p, "readOnly") ? "read-only" : "WRITABLE");
         }
@@ -332,12 +336,11 @@ int cmd_inspect(const struct global_options *g, int argc, char **argv, int *exit
                                        options, 1, argc, argv, &root, &id, err);
         if (ret == 0)
                 ret = report_format(format, &json, err);
-        json_object *report = NULL;
+        _cleanup_json_ json_object *report = NULL;
         if (ret == 0)
                 ret = container_inspect(root, id, &report, err);
         if (ret == 0)
                 ret = report_print(stdout, report, json, print_text, err);
-        json_object_put(report);
         free(root);
         return ret > 0 ? 0 : ret;
 }

@@ -111,17 +111,17 @@ int report_format(const char *format, bool *json, nook_err *err)
         return 0;
 }
 
-static void print_json(FILE *out, json_object *report)
+void report_print_json(FILE *out, json_object *o)
 {
         fprintf(out, "%s\n",
-                json_object_to_json_string_ext(report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 int report_print(FILE *out, json_object *report, bool json, void (*print)(FILE *, json_object *), nook_err *err)
 {
         if (json) {
-                print_json(out, report);
+                report_print_json(out, report);
                 return 0;
         }
         char *text = NULL;

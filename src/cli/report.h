@@ -33,6 +33,9 @@ const char *report_bytes(int64_t bytes, char *buf, size_t size);
  * mount points and paths come from the container and must not drive the terminal. */
 void report_emit_clean(FILE *out, const char *text, size_t len);
 
+/* Prints o as indented JSON and a newline (`state`, `list`, `features`, reports). */
+void report_print_json(FILE *out, json_object *o);
+
 /* Prints the report as indented JSON, or as text through print: buffered, then written
  * with report_emit_clean, so that nothing the container chose reaches the terminal raw. */
 int report_print(FILE *out, json_object *report, bool json, void (*print)(FILE *, json_object *), nook_err *err);

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "spec/spec.h"
+#include "util/cleanup.h"
 #include "util/fs.h"
 
 int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err)
@@ -30,21 +31,16 @@ int cmd_spec(const struct global_options *g, int argc, char **argv, int *exit_co
                 ret = cli_expect_args("spec", argc, next, 0, false, "no arguments", err);
         if (ret < 0)
                 return ret;
-        char *text = spec_default_json(rootless || g->rootless);
-        if (text == NULL)
+        _cleanup_free_ char *text = spec_default_json(rootless || g->rootless);
+        _cleanup_free_ char *path = path_join(bundle, "config.json");
+        if (text == NULL || path == NULL)
                 return nook_error(err, ENOMEM, "spec");
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/config.json", bundle);
         /* Like runc, never overwrite a config that is already there. */
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                ret = nook_error_errno(err, "spec: create `%s`", path);
-        } else {
-                size_t len = strlen(text);
-                if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
-                        ret = nook_error_errno(err, "spec: write `%s`", path);
-                close(fd);
-        }
-        free(text);
-        return ret;
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return nook_error_errno(err, "spec: create `%s`", path);
+        size_t len = strlen(text);
+        if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+                return nook_error_errno(err, "spec: write `%s`", path);
+        return 0;
 }

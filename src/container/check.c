@@ -170,14 +170,13 @@ static void check_delegation(struct check *c, enum cgroup_mode mode)
                 for (size_t i = 0; i < n; i++)
                         if (cgs[i].hierarchy == 0 && cgs[i].controllers[0] == '\0')
                                 dir = cgs[i].dir;
-        char procs[4200] = "";
-        if (dir != NULL)
-                snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-        bool writable = dir != NULL && access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
-        char value[4300];
-        snprintf(value, sizeof(value), "%s%s", dir != NULL ? dir : "no cgroup2 directory",
-                 dir == NULL ? "" : writable ? " (writable)" : " (not writable)");
-        add_check(c, "cgroup.delegation", writable ? CHECK_OK : CHECK_WARN, value,
+        _cleanup_free_ char *procs = dir != NULL ? path_join(dir, "cgroup.procs") : NULL;
+        bool writable = procs != NULL && access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
+        _cleanup_free_ char *value = NULL;
+        if (asprintf(&value, "%s%s", dir != NULL ? dir : "no cgroup2 directory",
+                     dir == NULL ? "" : writable ? " (writable)" : " (not writable)") < 0)
+                value = NULL;
+        add_check(c, "cgroup.delegation", writable ? CHECK_OK : CHECK_WARN, value != NULL ? value : "?",
                   writable ? "rootless containers can get cgroups of their own below it"
                   : mode == CGROUP_MODE_V1
                           ? "cgroup v1 is never delegated: rootless containers run without a cgroup of their own"
@@ -189,10 +188,9 @@ static void check_delegation(struct check *c, enum cgroup_mode mode)
 static void check_cgroups(struct check *c)
 {
         enum cgroup_mode mode;
-        nook_err err = NULL;
+        _cleanup_error_ nook_err err = NULL;
         if (cgroup_detect_mode(&mode, &err) < 0) {
                 add_check(c, "cgroup.mode", CHECK_MISSING, err->msg, "containers get no cgroups: no limits");
-                nook_error_free(&err);
                 return;
         }
         const char *v2_mount = mode == CGROUP_MODE_V2 ? "/sys/fs/cgroup"
@@ -335,14 +333,13 @@ static void check_systemd(struct check *c)
 {
         enum systemd_bus bus = c->root && userns_is_initial() ? SYSTEMD_BUS_SYSTEM : SYSTEMD_BUS_USER;
         struct systemd_manager m;
-        nook_err err = NULL;
+        _cleanup_error_ nook_err err = NULL;
         json_object *o;
         if (systemd_ping(bus, 2000, &m, &err) < 0) {
                 o = add_check(c, "systemd", CHECK_MISSING, err->msg,
                               "--systemd-cgroup (the default of podman, Docker and CRI on systemd hosts) cannot "
                               "place containers: no systemd manager answers");
                 json_object_object_add(o, "bus", json_object_new_string(systemd_bus_name(bus)));
-                nook_error_free(&err);
                 return;
         }
         char value[600], meaning[256];

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "spec/spec.h"
 #include "util/error.h"
@@ -72,11 +73,12 @@ int container_kill(const char *root, const char *id, int sig, bool all, nook_err
 /* Removes a stopped (or created) container; force kills a running one first. */
 int container_delete(const char *root, const char *id, bool force, nook_err *err);
 
-/* Prints the OCI state of one container as JSON on stdout. */
-int container_print_state(const char *root, const char *id, nook_err *err);
+/* The OCI state of one container (ociVersion, id, status, pid, bundle, rootfs,
+ * created, owner, annotations), as `nook state` prints it. */
+int container_state(const char *root, const char *id, struct json_object **state, nook_err *err);
 
-/* Prints every container under root (table: ID PID STATUS BUNDLE CREATED OWNER; or JSON; or ids only). */
-int container_print_list(const char *root, const char *format, bool quiet, nook_err *err);
+/* The OCI state of every container under root, as a JSON array (`nook list`). */
+int container_list(const char *root, struct json_object **list, nook_err *err);
 
 /* What the kernel gave a live container, read from its processes, mounts and
  * cgroups: the report `nook inspect` prints (its JSON form is in the README). */
@@ -85,9 +87,8 @@ int container_inspect(const char *root, const char *id, struct json_object **rep
 /* What this host gives containers: the report `nook check` prints. */
 int container_check_host(struct json_object **report, nook_err *err);
 
-/* Prints the processes of a container: json, a JSON array of host pids; else the
- * host's `ps` with ps_args (default -ef), only the lines of those pids. */
-int container_ps(const char *root, const char *id, bool json, char *const *ps_args, size_t n_args, nook_err *err);
+/* The host pids of a container's processes (`nook ps`); *pids is allocated. */
+int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, nook_err *err);
 
 /* The OCI features structure of this build (features.md), as JSON. */
 int container_features(const char *spec_version, const char *nook_version, struct json_object **out, nook_err *err);
@@ -106,9 +107,14 @@ struct update_options {
 /* Changes the resources of a created, running or paused container. */
 int container_update(const char *root, const char *id, const struct update_options *opts, nook_err *err);
 
-/* `events`: runc-shaped JSON lines on stdout: one stats event (stats_only), or
- * a stats event at once and every interval_ms, and an oom event at each OOM
- * kill, until the container stops. */
-int container_events(const char *root, const char *id, bool stats_only, long interval_ms, nook_err *err);
+/* Receives one event of container_events (the callee neither keeps nor frees it);
+ * a negative return stops the events with that error. */
+typedef int (*container_event_fn)(struct json_object *event, void *ctx, nook_err *err);
+
+/* `events`: runc-shaped events ({"type":"stats","id":…,"data":{…}}, {"type":"oom","id":…})
+ * handed to emit: one stats event (stats_only), or a stats event at once and
+ * every interval_ms, and an oom event at each OOM kill, until the container stops. */
+int container_events(const char *root, const char *id, bool stats_only, long interval_ms, container_event_fn emit,
+                     void *ctx, nook_err *err);
 
 #endif

@@ -1,42 +1,47 @@
-/* `events`: the container's cgroup usage and OOM kills as runc prints them,
- * one JSON object a line: {"type":"stats","id":…,"data":{…}} and {"type":"oom","id":…}. */
+/* `events`: the container's cgroup usage and OOM kills as runc reports them,
+ * one JSON object each: {"type":"stats","id":…,"data":{…}} and {"type":"oom","id":…},
+ * handed to the caller as they come (cli/events.c prints them a line each). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <json-c/json.h>
 #include <poll.h>
-#include <stdio.h>
 #include <time.h>
 
-#include "container/launch.h"
+#include "container/container.h"
+#include "container/state.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
 
-static int print_event(const char *type, const char *id, json_object *data, nook_err *err)
+struct emitter {
+        container_event_fn emit;
+        void *ctx;
+        const char *id;
+};
+
+static int emit_event(const struct emitter *to, const char *type, json_object *data, nook_err *err)
 {
-        json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *o = json_object_new_object();
         json_object_object_add(o, "type", json_object_new_string(type));
-        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "id", json_object_new_string(to->id));
         if (data != NULL)
                 json_object_object_add(o, "data", data);
-        int ok = printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) >= 0 && fflush(stdout) == 0;
-        json_object_put(o);
-        return ok ? 0 : nook_error_errno(err, "events: write to stdout");
+        return to->emit(o, to->ctx, err);
 }
 
-static int print_stats(const struct container_state *state, nook_err *err)
+static int emit_stats(const struct container_state *state, const struct emitter *to, nook_err *err)
 {
         json_object *data = NULL;
         int ret = cgroup_stats(state->cgroup, &data, err);
         if (ret < 0)
                 return ret;
-        return print_event("stats", state->id, data, err);
+        return emit_event(to, "stats", data, err);
 }
 
-static int print_ooms(const struct container_state *state, struct cgroup_oom_watch *w, nook_err *err)
+static int emit_ooms(struct cgroup_oom_watch *w, const struct emitter *to, nook_err *err)
 {
         int n = cgroup_oom_watch_read(w, err);
         for (int i = 0; n > 0 && i < n; i++) {
-                int ret = print_event("oom", state->id, NULL, err);
+                int ret = emit_event(to, "oom", NULL, err);
                 if (ret < 0)
                         return ret;
         }
@@ -50,7 +55,7 @@ static long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int watch(const struct container_state *state, long interval_ms, nook_err *err)
+static int watch(const struct container_state *state, long interval_ms, const struct emitter *to, nook_err *err)
 {
         _cleanup_close_ int pidfd = sys_pidfd_open(state->pid, 0);
         if (pidfd < 0 || state_process_start_time(state->pid) != state->start_time)
@@ -64,7 +69,7 @@ static int watch(const struct container_state *state, long interval_ms, nook_err
         }
         /* The first stats at once: they also tell a reader that OOM kills are watched from now on. */
         if (ret == 0)
-                ret = print_stats(state, err);
+                ret = emit_stats(state, to, err);
         long long next = now_ms() + interval_ms;
         while (ret == 0) {
                 struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN },
@@ -76,15 +81,15 @@ static int watch(const struct container_state *state, long interval_ms, nook_err
                         break;
                 }
                 if (n > 0 && fds[1].revents != 0)
-                        ret = print_ooms(state, &oom, err);
+                        ret = emit_ooms(&oom, to, err);
                 if (ret == 0 && n > 0 && fds[0].revents != 0) {
                         /* The init is gone: an OOM kill may have been its end; say so first. */
                         if (oom.fd >= 0)
-                                ret = print_ooms(state, &oom, err);
+                                ret = emit_ooms(&oom, to, err);
                         break;
                 }
                 if (ret == 0 && now_ms() >= next) {
-                        ret = print_stats(state, err);
+                        ret = emit_stats(state, to, err);
                         next += interval_ms;
                 }
         }
@@ -92,12 +97,14 @@ static int watch(const struct container_state *state, long interval_ms, nook_err
         return ret;
 }
 
-int container_events(const char *root, const char *id, bool stats_only, long interval_ms, nook_err *err)
+int container_events(const char *root, const char *id, bool stats_only, long interval_ms, container_event_fn emit,
+                     void *ctx, nook_err *err)
 {
         struct container_state *state = NULL;
         int ret = state_load(root, id, &state, err);
         if (ret < 0)
                 return ret;
+        const struct emitter to = { emit, ctx, state->id };
         enum container_status status = state_status(state);
         if (status == STATUS_STOPPED || status == STATUS_CREATING)
                 ret = nook_error(err, ESRCH, "events: container \"%s\" is not running (%s)", id,
@@ -105,9 +112,9 @@ int container_events(const char *root, const char *id, bool stats_only, long int
         else if (state->cgroup == NULL)
                 ret = nook_error(err, ENOTSUP, "events: container \"%s\" has no cgroup (rootless)", id);
         else if (stats_only)
-                ret = print_stats(state, err);
+                ret = emit_stats(state, &to, err);
         else
-                ret = watch(state, interval_ms > 0 ? interval_ms : 5000, err);
+                ret = watch(state, interval_ms > 0 ? interval_ms : 5000, &to, err);
         state_free(state);
         return ret;
 }

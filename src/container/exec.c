@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "container/container.h"
@@ -22,7 +21,6 @@
 #include "container/spawn.h"
 #include "container/state.h"
 #include "linux/seccomp.h"
-#include "linux/syscalls.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -313,21 +311,15 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         };
         struct spawn_result r;
         ret = spawn_process(&req, &r, err);
-        if (ret == 0 && r.seccomp_listener >= 0) {
+        /* Killed and reaped if what follows fails: nobody could wait for it. */
+        _cleanup_pid_ pid_t unannounced = ret == 0 ? r.pid : 0;
+        if (ret == 0 && r.seccomp_listener >= 0)
                 /* The program waits in its first notified call until the agent has the fd. */
                 ret = seccomp_agent_send(spec, state, status, r.pid, r.seccomp_listener, err);
-                if (ret < 0) {
-                        sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
-                        waitpid(r.pid, NULL, 0);
-                }
-        }
-        if (ret == 0 && o->pid_file != NULL) {
+        if (ret == 0 && o->pid_file != NULL)
                 ret = write_pid_file(o->pid_file, r.pid, err);
-                if (ret < 0) {
-                        sys_pidfd_send_signal(r.pidfd, SIGKILL, NULL, 0);
-                        waitpid(r.pid, NULL, 0);
-                }
-        }
+        if (ret == 0)
+                steal_pid(&unannounced); /* waited for below, or left running (--detach) */
         if (ret == 0 && !o->detach)
                 ret = foreground_wait(r.pid, r.pidfd, r.console_master, &signals, exit_code, err);
         foreground_terminal_end(&terminal);

@@ -42,6 +42,7 @@ static char **to_argv(const spec_strings *strings, const char *fallback)
 
 static int wait_hook(pid_t pid, int64_t timeout, const char *what, nook_err *err)
 {
+        _cleanup_pid_ pid_t hook = pid; /* killed and reaped when it outlives its timeout */
         _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
         if (pidfd >= 0 && timeout > 0) {
                 struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -49,16 +50,13 @@ static int wait_hook(pid_t pid, int64_t timeout, const char *what, nook_err *err
                 do
                         r = poll(&pfd, 1, (int)(timeout * 1000));
                 while (r < 0 && errno == EINTR);
-                if (r == 0) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, NULL, 0);
+                if (r == 0)
                         return nook_error(err, ETIMEDOUT, "%s: timed out after %llds", what, (long long)timeout);
-                }
         }
         int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return nook_error_errno(err, "%s: wait", what);
+        int ret = pid_wait(&hook, &status);
+        if (ret < 0)
+                return nook_error(err, -ret, "%s: wait", what);
         if (WIFSIGNALED(status))
                 return nook_error(err, 0, "%s: killed by signal %d", what, WTERMSIG(status));
         if (WEXITSTATUS(status) != 0)
@@ -120,8 +118,9 @@ int hooks_run_with(const struct spec *spec, enum spec_hook_kind kind, const char
 {
         const spec_hooks *hooks = &spec->hooks[kind];
         for (size_t i = 0; i < hooks->len; i++) {
-                char what[4200];
-                snprintf(what, sizeof(what), "hooks.%s[%zu] `%s`", kind_names[kind], i, hooks->items[i].path);
+                _cleanup_free_ char *what = NULL;
+                if (asprintf(&what, "hooks.%s[%zu] `%s`", kind_names[kind], i, hooks->items[i].path) < 0)
+                        return nook_error(err, ENOMEM, "hooks.%s[%zu]", kind_names[kind], i);
                 int ret = run_one(&hooks->items[i], what, state_json, spawn, ctx, err);
                 if (ret < 0)
                         return ret;

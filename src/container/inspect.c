@@ -13,31 +13,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-static const char *const severity_names[] = {
-        [VERDICT_SERIOUS] = "serious",
-        [VERDICT_WARNING] = "warning",
-        [VERDICT_NOTE] = "note",
-};
-
-void inspect_add_verdict(struct inspect *in, enum verdict_severity severity, const char *what, const char *why)
-{
-        json_object *v = json_object_new_object();
-        json_object_object_add(v, "severity", json_object_new_string(severity_names[severity]));
-        json_object_object_add(v, "what", json_object_new_string(what));
-        json_object_object_add(v, "why", json_object_new_string(why));
-        json_object_array_add(in->verdict, v);
-}
-
-const char *inspect_reference_name(const struct inspect *in)
-{
-        return in->ref_host ? "the host" : "nook's caller";
-}
-
-static void add_string(json_object *o, const char *key, const char *value)
-{
-        json_object_object_add(o, key, value != NULL ? json_object_new_string(value) : NULL);
-}
-
 /* ---- namespaces ---- */
 
 /* What sharing one namespace with the host costs, for the verdict. */
@@ -74,9 +49,9 @@ static json_object *namespaces_json(struct inspect *in)
         json_object *list = json_object_new_array();
         for (int t = 0; t < NS_TYPE_COUNT; t++) {
                 json_object *o = json_object_new_object();
-                add_string(o, "type", spec_namespace_name(t));
+                inspect_add_string(o, "type", spec_namespace_name(t));
                 if (in->ns[t].error != 0) {
-                        add_string(o, "error", strerror(-in->ns[t].error));
+                        inspect_add_string(o, "error", strerror(-in->ns[t].error));
                         json_object_array_add(list, o);
                         continue;
                 }
@@ -86,12 +61,12 @@ static json_object *namespaces_json(struct inspect *in)
                         /* Joined: still the namespace that path names? */
                         struct ns_id at_path;
                         ns_id_of_path(asked->path, &at_path);
-                        add_string(o, "origin", "joined");
-                        add_string(o, "path", asked->path);
+                        inspect_add_string(o, "origin", "joined");
+                        inspect_add_string(o, "path", asked->path);
                         json_object_object_add(o, "pathMatches",
                                                json_object_new_boolean(ns_id_equal(&at_path, &in->ns[t])));
                 } else {
-                        add_string(o, "origin", in->own[t] ? "own" : in->ref_host ? "host" : "caller");
+                        inspect_add_string(o, "origin", in->own[t] ? "own" : in->ref_host ? "host" : "caller");
                 }
                 json_object_array_add(list, o);
         }
@@ -123,11 +98,11 @@ static json_object *process_json(const struct proc_status *st, pid_t pid, int le
         pid_t inside = st->nspid_levels >= levels ? st->nspid[levels - 1] : pid;
         json_object_object_add(o, "containerPid", json_object_new_int(inside));
         json_object_object_add(o, "ppid", json_object_new_int(st->ppid));
-        add_string(o, "name", st->name);
+        inspect_add_string(o, "name", st->name);
         json_object_object_add(o, "threads", json_object_new_int(st->threads));
         char state[2] = { st->state, '\0' };
-        add_string(o, "state", state);
-        add_string(o, "stateName", state_name(st->state));
+        inspect_add_string(o, "state", state);
+        inspect_add_string(o, "stateName", state_name(st->state));
         return o;
 }
 
@@ -137,8 +112,8 @@ static int inspect_processes(struct inspect *in, nook_err *err)
         json_object_object_add(in->report, "processes", list);
         /* Like cinf --namespace: the members of its pid namespace, else of its mount namespace. */
         enum spec_namespace_type by = in->members_by;
-        add_string(in->report, "processesBy",
-                   by == NS_PID ? "pid namespace" : by == NS_MOUNT ? "mount namespace" : "init only");
+        inspect_add_string(in->report, "processesBy",
+                           by == NS_PID ? "pid namespace" : by == NS_MOUNT ? "mount namespace" : "init only");
         if (by == NS_TYPE_COUNT) {
                 json_object_array_add(list, process_json(&in->init, in->state->pid, in->init.nspid_levels));
                 return 0;
@@ -157,18 +132,6 @@ static int inspect_processes(struct inspect *in, nook_err *err)
                 close(fds[i]);
         }
         return 0;
-}
-
-bool inspect_is_member(const struct inspect *in, pid_t pid)
-{
-        if (pid == in->state->pid || in->members_by == NS_TYPE_COUNT)
-                return pid == in->state->pid;
-        _cleanup_close_ int fd = proc_open(pid, 0, NULL);
-        if (fd < 0)
-                return true; /* gone: it cannot be someone else's either */
-        struct ns_id ids[NS_TYPE_COUNT];
-        proc_read_namespaces(fd, ids);
-        return ns_id_equal(&ids[in->members_by], &in->ns[in->members_by]);
 }
 
 /* ---- users ---- */
@@ -208,7 +171,7 @@ static int inspect_users(struct inspect *in, nook_err *err)
                 return nook_error_wrap(err, "read the container's id maps");
         json_object *o = json_object_new_object();
         json_object_object_add(in->report, "users", o);
-        add_string(o, "namespace", in->own[NS_USER] ? "own" : in->ref_host ? "host" : "caller");
+        inspect_add_string(o, "namespace", in->own[NS_USER] ? "own" : in->ref_host ? "host" : "caller");
         json_object_object_add(o, "uidMap", map_json(uids, n_uids));
         json_object_object_add(o, "gidMap", map_json(gids, n_gids));
         uint32_t root_host = 0;
@@ -246,13 +209,13 @@ static int load_config(struct inspect *in)
 static json_object *container_json(const struct inspect *in, enum container_status status)
 {
         json_object *o = json_object_new_object();
-        add_string(o, "id", in->state->id);
-        add_string(o, "status", state_status_name(status));
+        inspect_add_string(o, "id", in->state->id);
+        inspect_add_string(o, "status", state_status_name(status));
         json_object_object_add(o, "pid", json_object_new_int(in->state->pid));
-        add_string(o, "bundle", in->state->bundle);
-        add_string(o, "stateDir", in->state->dir);
-        add_string(o, "created", in->state->created);
-        add_string(o, "owner", in->state->owner);
+        inspect_add_string(o, "bundle", in->state->bundle);
+        inspect_add_string(o, "stateDir", in->state->dir);
+        inspect_add_string(o, "created", in->state->created);
+        inspect_add_string(o, "owner", in->state->owner);
         json_object_object_add(o, "rootless", json_object_new_boolean(in->state->rootless));
         json_object_object_add(o, "configRead", json_object_new_boolean(in->config != NULL));
         return o;
@@ -262,7 +225,7 @@ static json_object *reference_json(const struct inspect *in)
 {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "pid", json_object_new_int(in->ref_pid));
-        add_string(o, "kind", in->ref_host ? "host" : "caller");
+        inspect_add_string(o, "kind", in->ref_host ? "host" : "caller");
         return o;
 }
 
@@ -339,9 +302,8 @@ static int open_live(struct inspect *in, const char *root, const char *id, nook_
 
 int container_inspect(const char *root, const char *id, json_object **report, nook_err *err)
 {
-        struct inspect in = { .procfd = -1, .rootfd = -1, .reffd = -1 };
-        in.report = json_object_new_object();
-        in.verdict = json_object_new_array();
+        _cleanup_json_ json_object *out = json_object_new_object(), *verdict = json_object_new_array();
+        struct inspect in = { .procfd = -1, .rootfd = -1, .reffd = -1, .report = out, .verdict = verdict };
         int ret = open_live(&in, root, id, err);
         if (ret == 0) {
                 json_object_object_add(in.report, "namespaces", namespaces_json(&in));
@@ -360,12 +322,10 @@ int container_inspect(const char *root, const char *id, json_object **report, no
         if (ret == 0 && proc_start_time(in.procfd) != in.state->start_time)
                 ret = nook_error(err, ESRCH, "container \"%s\" stopped while it was inspected", id);
         if (ret == 0) {
-                sort_verdict(in.verdict);
-                json_object_object_add(in.report, "verdict", json_object_get(in.verdict));
-                *report = steal_pointer(&in.report);
+                sort_verdict(verdict);
+                json_object_object_add(out, "verdict", json_object_get(verdict));
+                *report = steal_pointer(&out);
         }
-        json_object_put(in.verdict);
-        json_object_put(in.report);
         spec_free(in.config);
         state_free(in.state);
         cleanup_closep(&in.procfd);

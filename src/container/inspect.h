@@ -4,7 +4,8 @@
  * the sections are built in inspect.c (identity, namespaces, processes,
  * users), inspect_mounts.c (mounts, masking, locked mounts) and
  * inspect_privilege.c (capabilities, seccomp, cgroup), each one adding its
- * JSON object to the report and its findings to the verdict. */
+ * JSON object to the report and its findings to the verdict with the helpers
+ * of inspect_report.c. */
 #ifndef NOOK_CONTAINER_INSPECT_H
 #define NOOK_CONTAINER_INSPECT_H
 
@@ -41,6 +42,8 @@ struct inspect {
         json_object *verdict; /* array of {severity, what, why} */
 };
 
+/* inspect_report.c, below the sections: */
+
 /* Adds one finding: what weakens isolation, and why it matters. */
 void inspect_add_verdict(struct inspect *in, enum verdict_severity severity, const char *what, const char *why);
 
@@ -49,6 +52,11 @@ const char *inspect_reference_name(const struct inspect *in);
 
 /* Whether pid is one of the container's processes (in its namespace, or the init). */
 bool inspect_is_member(const struct inspect *in, pid_t pid);
+
+/* Adds key: value to o, a JSON null when value is NULL. */
+void inspect_add_string(json_object *o, const char *key, const char *value);
+
+/* The sections: */
 
 /* report.mounts, report.maskedPaths, report.readonlyPaths, report.lockedMounts. */
 int inspect_mounts(struct inspect *in, nook_err *err);

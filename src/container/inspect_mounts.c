@@ -42,11 +42,6 @@ static const char *leak_reason(const char *path)
         return "what the config meant to hide";
 }
 
-static void add_string(json_object *o, const char *key, const char *value)
-{
-        json_object_object_add(o, key, value != NULL ? json_object_new_string(value) : NULL);
-}
-
 static bool strings_contain(const spec_strings *list, const char *path)
 {
         for (size_t i = 0; list != NULL && i < list->len; i++)
@@ -68,14 +63,14 @@ static json_object *mounts_json(struct inspect *in, const struct mount_table *mo
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "id", json_object_new_int(m->id));
                 json_object_object_add(o, "parent", json_object_new_int(m->parent));
-                add_string(o, "mountpoint", m->mountpoint);
-                add_string(o, "root", m->root);
-                add_string(o, "type", m->fstype);
-                add_string(o, "source", m->source);
+                inspect_add_string(o, "mountpoint", m->mountpoint);
+                inspect_add_string(o, "root", m->root);
+                inspect_add_string(o, "type", m->fstype);
+                inspect_add_string(o, "source", m->source);
                 json_object_object_add(o, "readOnly", json_object_new_boolean(m->readonly));
-                add_string(o, "options", m->options);
+                inspect_add_string(o, "options", m->options);
                 char propagation[64];
-                add_string(o, "propagation", mount_propagation_string(m, propagation, sizeof(propagation)));
+                inspect_add_string(o, "propagation", mount_propagation_string(m, propagation, sizeof(propagation)));
                 /* Peer group ids are global: the same id on the host means the same group. */
                 const char *peer = NULL;
                 if (host != NULL && in->own[NS_MOUNT]) {
@@ -84,7 +79,7 @@ static json_object *mounts_json(struct inspect *in, const struct mount_table *mo
                         else if (mount_table_has_peer_group(host, m->master))
                                 peer = "receives";
                 }
-                add_string(o, "hostPeer", peer);
+                inspect_add_string(o, "hostPeer", peer);
                 if (peer != NULL && strcmp(peer, "shared") == 0 && shared++ == 0)
                         first_shared = m->mountpoint;
                 if (peer != NULL && strcmp(peer, "receives") == 0 && receiving++ == 0)
@@ -131,20 +126,20 @@ static json_object *masked_json(struct inspect *in, const struct checked_path *c
 {
         const struct path_facts *f = &c->facts;
         json_object *o = json_object_new_object();
-        add_string(o, "path", c->path);
+        inspect_add_string(o, "path", c->path);
         json_object_object_add(o, "configured", json_object_new_boolean(configured));
         json_object_object_add(o, "default", json_object_new_boolean(in_default));
         json_object_object_add(o, "exists", json_object_new_boolean(f->exists));
         json_object_object_add(o, "masked", json_object_new_boolean(c->covered));
         const char *by = !c->covered ? NULL : f->is_dir ? "empty read-only tmpfs" : "null device";
-        add_string(o, "maskedBy", by);
+        inspect_add_string(o, "maskedBy", by);
         char detail[256] = "";
         if (f->exists && !c->covered) {
                 const char *fs = fs_type_name(f->fs_type);
                 snprintf(detail, sizeof(detail), "%s %s on %s%s", f->is_dir ? "directory" : "file",
                          f->mountpoint ? "mounted" : "visible", fs != NULL ? fs : "an unknown filesystem",
                          f->mountpoint && f->is_dir && !f->empty ? ", not empty" : "");
-                add_string(o, "shows", detail);
+                inspect_add_string(o, "shows", detail);
                 char what[512];
                 snprintf(what, sizeof(what), configured ? "%s is listed as masked but is not masked"
                                                         : "%s exists but is not masked",
@@ -170,7 +165,7 @@ static json_object *readonly_json(struct inspect *in, const struct checked_path 
 {
         const struct path_facts *f = &c->facts;
         json_object *o = json_object_new_object();
-        add_string(o, "path", c->path);
+        inspect_add_string(o, "path", c->path);
         json_object_object_add(o, "configured", json_object_new_boolean(configured));
         json_object_object_add(o, "exists", json_object_new_boolean(f->exists));
         json_object_object_add(o, "readOnly", json_object_new_boolean(c->covered));
@@ -318,17 +313,16 @@ static int probe_locks(struct inspect *in, const struct path_list *checked, json
         }
         _cleanup_close_ int userns = in->own[NS_USER] ? openat(in->procfd, "ns/user", O_RDONLY | O_CLOEXEC) : -1;
         _cleanup_close_ int mntns = openat(in->procfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
-        nook_err probe_err = NULL;
+        _cleanup_error_ nook_err probe_err = NULL;
         int ret = (in->own[NS_USER] && userns < 0) || mntns < 0
                           ? nook_error_errno(&probe_err, "open the container's namespaces")
                           : mount_probe_locks(userns, mntns, in->rootfd, paths, try_remount, n, results, &probe_err);
         if (ret < 0) {
                 json_object_object_add(o, "checked", json_object_new_boolean(false));
-                add_string(o, "error", probe_err->msg);
+                inspect_add_string(o, "error", probe_err->msg);
                 char what[512];
                 snprintf(what, sizeof(what), "locked mounts could not be checked: %s", probe_err->msg);
                 inspect_add_verdict(in, VERDICT_NOTE, what, "nook inspect needs to join the container's namespaces");
-                nook_error_free(&probe_err);
                 return 0;
         }
         json_object_object_add(o, "checked", json_object_new_boolean(true));
@@ -338,11 +332,11 @@ static int probe_locks(struct inspect *in, const struct path_list *checked, json
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_new_object();
                 char buf[128];
-                add_string(p, "path", paths[i]);
-                add_string(p, "kind", which[i]->masked_kind ? "masked" : "readonly");
-                add_string(p, "unmount", probe_answer(results[i].unmount, buf, sizeof(buf)));
-                add_string(p, "remountWritable",
-                           results[i].remount < 0 ? NULL : probe_answer(results[i].remount, buf, sizeof(buf)));
+                inspect_add_string(p, "path", paths[i]);
+                inspect_add_string(p, "kind", which[i]->masked_kind ? "masked" : "readonly");
+                inspect_add_string(p, "unmount", probe_answer(results[i].unmount, buf, sizeof(buf)));
+                inspect_add_string(p, "remountWritable",
+                                   results[i].remount < 0 ? NULL : probe_answer(results[i].remount, buf, sizeof(buf)));
                 bool locked = results[i].unmount == EINVAL && (results[i].remount < 0 || results[i].remount == EPERM);
                 json_object_object_add(p, "locked", json_object_new_boolean(locked));
                 unlocked += !locked;
@@ -385,7 +379,7 @@ int inspect_mounts(struct inspect *in, nook_err *err)
                 json_object_object_add(locked, "userNamespace", json_object_new_boolean(in->own[NS_USER]));
                 if (!in->own[NS_MOUNT]) {
                         json_object_object_add(locked, "checked", json_object_new_boolean(false));
-                        add_string(locked, "error", "the container has no mount namespace of its own");
+                        inspect_add_string(locked, "error", "the container has no mount namespace of its own");
                 } else if (probe_locks(in, &checked, locked) < 0) {
                         ret = nook_error(err, ENOMEM, "check locked mounts");
                 }

@@ -10,11 +10,6 @@
 #include "linux/introspect_cgroup.h"
 #include "util/cleanup.h"
 
-static void add_string(json_object *o, const char *key, const char *value)
-{
-        json_object_object_add(o, key, value != NULL ? json_object_new_string(value) : NULL);
-}
-
 /* ---- capabilities ---- */
 
 static json_object *caps_json(uint64_t set)
@@ -94,8 +89,8 @@ int inspect_privilege(struct inspect *in, nook_err *err)
         json_object *seccomp = json_object_new_object();
         json_object_object_add(o, "seccomp", seccomp);
         static const char *const modes[] = { "disabled", "strict", "filter" };
-        add_string(seccomp, "mode", st->seccomp_mode >= 0 && st->seccomp_mode <= 2 ? modes[st->seccomp_mode]
-                                                                                  : "unknown");
+        inspect_add_string(seccomp, "mode",
+                           st->seccomp_mode >= 0 && st->seccomp_mode <= 2 ? modes[st->seccomp_mode] : "unknown");
         json_object_object_add(seccomp, "filters",
                                st->seccomp_filters < 0 ? NULL : json_object_new_int(st->seccomp_filters));
 
@@ -129,7 +124,7 @@ static void add_limit(json_object *o, const struct cgroup_value *v, const struct
         for (size_t i = 0; v->from != NULL && i < n && !own_dir; i++)
                 own_dir = cgs[i].dir != NULL && strcmp(cgs[i].dir, v->from) == 0;
         if (v->from != NULL && v->value >= 0 && !own_dir)
-                add_string(o, "limitSetOn", v->from);
+                inspect_add_string(o, "limitSetOn", v->from);
 }
 
 static const char *path_of(const struct proc_cgroup *cgs, size_t n, int hierarchy)
@@ -169,9 +164,9 @@ static json_object *paths_json(const struct inspect *in, const struct proc_cgrou
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_new_object();
                 json_object_object_add(p, "hierarchy", json_object_new_int(cgs[i].hierarchy));
-                add_string(p, "controllers", cgs[i].controllers);
-                add_string(p, "path", cgs[i].path);
-                add_string(p, "directory", cgs[i].dir);
+                inspect_add_string(p, "controllers", cgs[i].controllers);
+                inspect_add_string(p, "path", cgs[i].path);
+                inspect_add_string(p, "directory", cgs[i].dir);
                 const char *ref_path = path_of(ref, n_ref, cgs[i].hierarchy);
                 pid_t stranger = 0;
                 bool own = cgroup_is_own(in, &cgs[i], ref_path, &stranger);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "container/launch.h"
+#include "container/container.h"
+#include "container/state.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
 

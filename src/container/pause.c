@@ -3,7 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 
-#include "container/launch.h"
+#include "container/container.h"
+#include "container/state.h"
 
 int container_pause(const char *root, const char *id, bool pause, nook_err *err)
 {

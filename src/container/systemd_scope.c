@@ -31,9 +31,8 @@ int scope_prepare(const struct spec *spec, const char *id, bool rootless, struct
                 return ret;
         /* The config's errors first: every property, so that a bad one fails before
          * anything is made; then the host's. */
-        json_object *properties = NULL;
+        _cleanup_json_ json_object *properties = NULL;
         ret = systemd_properties_for_start(unit, id, 0, resources_of(spec), &spec->annotations, &properties, err);
-        json_object_put(properties);
         struct stat st;
         if (ret == 0 && (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode)))
                 ret = nook_error(err, ENOTSUP, "--systemd-cgroup: systemd is not running on this host (no "
@@ -52,13 +51,12 @@ int scope_prepare(const struct spec *spec, const char *id, bool rootless, struct
 int scope_start(const struct systemd_unit *unit, const struct spec *spec, struct container_state *state, pid_t pid,
                 nook_err *err)
 {
-        json_object *properties = NULL;
+        _cleanup_json_ json_object *properties = NULL;
         int ret = systemd_properties_for_start(unit, state->id, pid, resources_of(spec), &spec->annotations,
                                                &properties, err);
         _cleanup_free_ char *unit_cgroup = NULL;
         if (ret == 0)
                 ret = systemd_start_unit(bus_of(state), unit->name, properties, SCOPE_TIMEOUT_MS, &unit_cgroup, err);
-        json_object_put(properties);
         if (ret == 0)
                 ret = systemd_cgroup_leaf(unit_cgroup, &state->cgroup, err);
         if (ret == 0)
@@ -79,12 +77,11 @@ int scope_update(const struct container_state *state, const struct spec_resource
 {
         if (state->systemd_unit == NULL)
                 return 0;
-        json_object *properties = systemd_properties_new();
+        _cleanup_json_ json_object *properties = systemd_properties_new();
         if (properties == NULL)
                 return nook_error(err, ENOMEM, "update");
         int ret = systemd_properties_from_resources(properties, resources, err);
         if (ret == 0 && json_object_array_length(properties) > 0)
                 ret = systemd_set_unit_properties(bus_of(state), state->systemd_unit, properties, SCOPE_TIMEOUT_MS, err);
-        json_object_put(properties);
         return ret;
 }

@@ -8,16 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "container/launch.h"
+#include "container/container.h"
+#include "container/state.h"
 #include "container/systemd_scope.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
-static void free_resources(struct spec_resources *r, json_object *json)
-{
-        spec_free_resources(r);
-        json_object_put(json);
-}
 
 static int load_resources(const char *path, struct spec_resources **out, json_object **json, nook_err *err)
 {
@@ -70,7 +65,7 @@ int container_update(const char *root, const char *id, const struct update_optio
                 return ret;
         enum container_status status = state_status(state);
         struct spec_resources *r = NULL;
-        json_object *json = NULL;
+        _cleanup_json_ json_object *json = NULL; /* owns the strings of r */
         if (status == STATUS_STOPPED || status == STATUS_CREATING)
                 ret = nook_error(err, EINVAL, "cannot update container \"%s\": it is %s", id,
                                  state_status_name(status));
@@ -87,8 +82,7 @@ int container_update(const char *root, const char *id, const struct update_optio
         }
         if (ret == 0)
                 ret = cgroup_update(state->cgroup, r, err);
-        if (r != NULL)
-                free_resources(r, json);
+        spec_free_resources(r);
         state_free(state);
         return ret;
 }

@@ -90,10 +90,11 @@ static int check_not_frozen(const struct cgroup_hierarchy *h, const char *dir, n
  * then report the missing file. */
 static void enable_v2_controllers(const char *dir)
 {
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+        _cleanup_free_ char *controllers = path_join(dir, "cgroup.controllers");
+        _cleanup_free_ char *subtree = path_join(dir, "cgroup.subtree_control");
         _cleanup_free_ char *available = NULL;
-        if (read_file_at(AT_FDCWD, path, &available, NULL, NULL) < 0)
+        if (controllers == NULL || subtree == NULL ||
+            read_file_at(AT_FDCWD, controllers, &available, NULL, NULL) < 0)
                 return;
         _cleanup_free_ char *request = calloc(1, strlen(available) * 2 + 2);
         if (request == NULL)
@@ -105,12 +106,9 @@ static void enable_v2_controllers(const char *dir)
         }
         if (request[0] == '\0')
                 return;
-        snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-        nook_err err = NULL;
-        if (write_file_at(AT_FDCWD, path, request, strlen(request), &err) < 0) {
+        _cleanup_error_ nook_err err = NULL;
+        if (write_file_at(AT_FDCWD, subtree, request, strlen(request), &err) < 0)
                 log_debug("enable cgroup controllers: %s", err->msg);
-                nook_error_free(&err);
-        }
 }
 
 static int create_hierarchy(struct cgroup_hierarchy *h, nook_err *err)
@@ -196,8 +194,9 @@ int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, nook_err *err)
                 const struct cgroup_hierarchy *h = &cg->hierarchies[i];
                 if (!h->v2)
                         continue;
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/cgroup.procs", h->path);
+                _cleanup_free_ char *path = path_join(h->path, "cgroup.procs");
+                if (path == NULL)
+                        return nook_error(err, ENOMEM, "join cgroup");
                 int ret = write_file_at(AT_FDCWD, path, value, (size_t)len, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "join cgroup");
@@ -215,11 +214,11 @@ int cgroup_join_open(const struct cgroup *cg, struct cgroup_join *join, nook_err
                 const struct cgroup_hierarchy *h = &cg->hierarchies[i];
                 if (h->v2)
                         continue;
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/tasks", h->path);
-                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                _cleanup_free_ char *path = path_join(h->path, "tasks");
+                int fd = path != NULL ? open(path, O_WRONLY | O_CLOEXEC) : -1;
                 if (fd < 0) {
-                        int ret = nook_error_errno(err, "join cgroup: open `%s`", path);
+                        int ret = path == NULL ? nook_error(err, ENOMEM, "join cgroup")
+                                               : nook_error_errno(err, "join cgroup: open `%s`", path);
                         cgroup_join_close(join);
                         return ret;
                 }
@@ -258,8 +257,9 @@ static int walk_below(const char *dir, int (*visit)(const char *path, void *arg,
         while ((e = readdir(d)) != NULL) {
                 if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                _cleanup_free_ char *path = path_join(dir, e->d_name);
+                if (path == NULL)
+                        return nook_error(err, ENOMEM, "walk cgroup `%s`", dir);
                 int ret = walk_below(path, visit, arg, err);
                 if (ret == 0)
                         ret = visit(path, arg, err);
@@ -278,18 +278,17 @@ struct pid_list {
 static int collect_pids(const char *dir, void *arg, nook_err *err)
 {
         struct pid_list *list = arg;
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        _cleanup_free_ char *path = path_join(dir, "cgroup.procs");
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "cgroup pids");
         _cleanup_free_ char *text = NULL;
-        nook_err read_err = NULL;
+        _cleanup_error_ nook_err read_err = NULL;
         if (read_file_at(AT_FDCWD, path, &text, NULL, &read_err) < 0) {
                 /* A sub-cgroup the container removed meanwhile. */
                 int code = read_err->code;
-                if (code == ENOENT || code == ENODEV) {
-                        nook_error_free(&read_err);
+                if (code == ENOENT || code == ENODEV)
                         return 0;
-                }
-                *err = read_err;
+                *err = steal_pointer(&read_err);
                 return -code;
         }
         char *save = NULL;
@@ -347,8 +346,9 @@ int cgroup_kill(const struct cgroup *cg, nook_err *err)
         const struct cgroup_hierarchy *h = cgroup_v2_hierarchy(cg);
         if (h == NULL || !cgroup_has_file(h, "cgroup.kill"))
                 return -ENOTSUP;
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.kill", h->path);
+        _cleanup_free_ char *path = path_join(h->path, "cgroup.kill");
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "kill cgroup");
         return write_file_at(AT_FDCWD, path, "1", 1, err);
 }
 
@@ -373,13 +373,12 @@ static void sleep_ms(long ms)
 
 bool cgroup_is_frozen(const struct cgroup *cg)
 {
-        char path[4200];
         const struct cgroup_hierarchy *h = find_hierarchy(cg, cg->mode == CGROUP_MODE_V2 ? NULL : "freezer");
         if (h == NULL)
                 return false;
-        snprintf(path, sizeof(path), h->v2 ? "%s/cgroup.freeze" : "%s/freezer.state", h->path);
+        _cleanup_free_ char *path = path_join(h->path, h->v2 ? "cgroup.freeze" : "freezer.state");
         _cleanup_free_ char *state = NULL;
-        if (read_file_at(AT_FDCWD, path, &state, NULL, NULL) < 0)
+        if (path == NULL || read_file_at(AT_FDCWD, path, &state, NULL, NULL) < 0)
                 return false;
         return h->v2 ? state[0] == '1' : strncmp(state, "FROZEN", 6) == 0;
 }
@@ -390,19 +389,20 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err)
         if (h == NULL)
                 return nook_error(err, ENOTSUP, "%s: no freezer cgroup is available",
                                   frozen ? "pause" : "resume");
-        char path[4200];
+        _cleanup_free_ char *path = path_join(h->path, h->v2 ? "cgroup.freeze" : "freezer.state");
+        _cleanup_free_ char *events_path = path_join(h->path, "cgroup.events");
+        if (path == NULL || events_path == NULL)
+                return nook_error(err, ENOMEM, "%s", frozen ? "pause" : "resume");
         if (h->v2) {
-                snprintf(path, sizeof(path), "%s/cgroup.freeze", h->path);
                 int ret = write_file_at(AT_FDCWD, path, frozen ? "1" : "0", 1, err);
                 if (ret < 0)
                         return ret;
                 /* cgroup.events says when every task has stopped; it signals changes with POLLPRI. */
-                snprintf(path, sizeof(path), "%s/cgroup.events", h->path);
                 const char *want = frozen ? "frozen 1" : "frozen 0";
                 for (int i = 0; i < 1000; i++) {
-                        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        _cleanup_close_ int fd = open(events_path, O_RDONLY | O_CLOEXEC);
                         if (fd < 0)
-                                return nook_error_errno(err, "open `%s`", path);
+                                return nook_error_errno(err, "open `%s`", events_path);
                         _cleanup_free_ char *events = NULL;
                         if (read_all_fd(fd, &events, NULL, err) < 0)
                                 return nook_error_ret(*err);
@@ -411,9 +411,8 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, nook_err *err)
                         struct pollfd pfd = { .fd = fd, .events = POLLPRI };
                         poll(&pfd, 1, 10);
                 }
-                return nook_error(err, ETIMEDOUT, "wait for `%s` to say \"%s\"", path, want);
+                return nook_error(err, ETIMEDOUT, "wait for `%s` to say \"%s\"", events_path, want);
         }
-        snprintf(path, sizeof(path), "%s/freezer.state", h->path);
         const char *want = frozen ? "FROZEN" : "THAWED";
         /* The v1 freezer has no notification; it moves through FREEZING and is re-asked. */
         for (int i = 0; i < 2000; i++) {
@@ -475,9 +474,8 @@ int cgroup_remove_if_empty(struct cgroup *cg)
 {
         int result = 0;
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
-                nook_err ignored = NULL;
+                _cleanup_error_ nook_err ignored = NULL;
                 int r = remove_created(&cg->hierarchies[i], false, &ignored);
-                nook_error_free(&ignored);
                 if (r < 0)
                         result = r;
         }
@@ -489,34 +487,17 @@ int cgroup_destroy(struct cgroup *cg, nook_err *err)
         int result = 0;
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                nook_err one = NULL;
+                _cleanup_error_ nook_err one = NULL;
                 /* First the cgroups the container made below its own. */
                 int r = h->created > 0 ? walk_below(h->path, remove_below, NULL, &one) : 0;
                 if (r == 0)
                         r = remove_created(h, true, &one);
                 if (r < 0 && result == 0) {
                         result = r;
-                        *err = one;
-                } else {
-                        nook_error_free(&one);
+                        *err = steal_pointer(&one);
                 }
         }
         return result;
-}
-
-void cgroup_free(struct cgroup *cg)
-{
-        if (cg == NULL)
-                return;
-        for (size_t i = 0; i < cg->n_hierarchies; i++) {
-                free(cg->hierarchies[i].controllers);
-                free(cg->hierarchies[i].mount);
-                free(cg->hierarchies[i].path);
-        }
-        free(cg->hierarchies);
-        if (cg->v2_fd >= 0)
-                close(cg->v2_fd);
-        free(cg);
 }
 
 /* ---- the state file ---- */

@@ -2,21 +2,21 @@
  * chowning a cgroup2 directory and its cgroup.procs, or systemd's user
  * delegation) may an unprivileged nook create and enter cgroups. */
 #define _GNU_SOURCE
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "linux/cgroup.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
 
 /* The nearest directory of path that exists (path itself, or a parent below the
  * mount) must be writable, and so its cgroup.procs: moving a process needs write
  * access to the cgroup.procs of the common ancestor of where it is and where it goes. */
 static bool delegated(const struct cgroup_hierarchy *h)
 {
-        char dir[PATH_MAX];
-        if (snprintf(dir, sizeof(dir), "%s", h->path) >= (int)sizeof(dir))
+        _cleanup_free_ char *dir = strdup(h->path);
+        if (dir == NULL)
                 return false;
         size_t mount_len = strlen(h->mount);
         while (access(dir, F_OK) < 0) {
@@ -25,9 +25,8 @@ static bool delegated(const struct cgroup_hierarchy *h)
                         return false;
                 *slash = '\0';
         }
-        char procs[PATH_MAX + 16];
-        snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-        return access(dir, W_OK | X_OK) == 0 && access(procs, W_OK) == 0;
+        _cleanup_free_ char *procs = path_join(dir, "cgroup.procs");
+        return procs != NULL && access(dir, W_OK | X_OK) == 0 && access(procs, W_OK) == 0;
 }
 
 void cgroup_keep_delegated(struct cgroup *cg)

@@ -1,6 +1,8 @@
-/* What the cgroup files share: cgroup.c (placement, lifecycle, which hierarchy
- * carries a controller), cgroup_v1.c and cgroup_v2.c (resources),
- * cgroup_v2_devices.c (the eBPF device filter), cgroup_stats.c (events).
+/* What the cgroup files share: cgroup_plan.c (where the cgroup goes), cgroup.c
+ * (lifecycle), cgroup_resources.c (which hierarchy carries a controller),
+ * cgroup_v1.c and cgroup_v2.c (resources), cgroup_v2_devices.c (the eBPF device
+ * filter), cgroup_stats.c (events), and below them all cgroup_common.c (the
+ * cgroup's files, the hugetlb writer, the default device rules).
  * Internal to src/linux. */
 #ifndef NOOK_LINUX_CGROUP_INTERNAL_H
 #define NOOK_LINUX_CGROUP_INTERNAL_H

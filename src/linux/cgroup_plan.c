@@ -1,5 +1,6 @@
 /* Where a container's cgroup goes: the host's cgroup mode, its hierarchies
- * (from mountinfo), and the plan of one directory per hierarchy from cgroupsPath. */
+ * (from mountinfo), and the plan of one directory per hierarchy from cgroupsPath;
+ * and the free of what the plan (or the state file) made. */
 #define _GNU_SOURCE
 #include "linux/cgroup.h"
 
@@ -10,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "linux/cgroup_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/words.h"
 
 int cgroup_detect_mode(enum cgroup_mode *mode, nook_err *err)
 {
@@ -51,20 +54,9 @@ bool cgroup_same_controllers(const char *a, const char *b)
         if (copy == NULL)
                 return false;
         char *save = NULL;
-        for (char *c = strtok_r(copy, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
-                size_t len = strlen(c);
-                bool found = false;
-                for (const char *q = b; *q != '\0';) {
-                        size_t qlen = strcspn(q, ",");
-                        if (qlen == len && strncmp(q, c, len) == 0)
-                                found = true;
-                        q += qlen;
-                        if (*q == ',')
-                                q++;
-                }
-                if (!found)
+        for (char *c = strtok_r(copy, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save))
+                if (!words_contain(b, ",", c))
                         return false;
-        }
         return true;
 }
 
@@ -131,8 +123,8 @@ static int read_cgroup_mounts(struct cgroup_mount **out, size_t *n_out, nook_err
                 bool v2 = strcmp(fstype, "cgroup2") == 0;
                 if (!v2 && strcmp(fstype, "cgroup") != 0)
                         continue;
-                char root[4096], mountpoint[4096];
-                if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2)
+                _cleanup_free_ char *root = NULL, *mountpoint = NULL;
+                if (sscanf(line, "%*s %*s %*s %ms %ms", &root, &mountpoint) != 2)
                         continue;
                 struct cgroup_mount *bigger = realloc(mounts, (n + 1) * sizeof(*mounts));
                 if (bigger == NULL) {
@@ -140,8 +132,8 @@ static int read_cgroup_mounts(struct cgroup_mount **out, size_t *n_out, nook_err
                         return nook_error(err, ENOMEM, "read cgroup mounts");
                 }
                 mounts = bigger;
-                mounts[n].mount = strdup(mountpoint);
-                mounts[n].root = strdup(root);
+                mounts[n].mount = steal_pointer(&mountpoint);
+                mounts[n].root = steal_pointer(&root);
                 mounts[n].controllers = v2 ? NULL : controllers_from_options(options);
                 n++;
         }
@@ -278,4 +270,19 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup **out, n
         }
         *out = cg;
         return 0;
+}
+
+void cgroup_free(struct cgroup *cg)
+{
+        if (cg == NULL)
+                return;
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                free(cg->hierarchies[i].controllers);
+                free(cg->hierarchies[i].mount);
+                free(cg->hierarchies[i].path);
+        }
+        free(cg->hierarchies);
+        if (cg->v2_fd >= 0)
+                close(cg->v2_fd);
+        free(cg);
 }

@@ -338,24 +338,27 @@ int cgroup_oom_watch_open(const struct cgroup *cg, struct cgroup_oom_watch *w, n
         const struct cgroup_hierarchy *h = cgroup_v1_hierarchy(cg, "memory");
         if (h != NULL) {
                 /* v1: an eventfd registered for memory.oom_control through cgroup.event_control. */
-                char path[4200], line[64];
-                snprintf(path, sizeof(path), "%s/memory.oom_control", h->path);
-                w->source_fd = open(path, O_RDONLY | O_CLOEXEC);
+                _cleanup_free_ char *source = path_join(h->path, "memory.oom_control");
+                _cleanup_free_ char *control = path_join(h->path, "cgroup.event_control");
+                if (source == NULL || control == NULL)
+                        return nook_error(err, ENOMEM, "events");
+                w->source_fd = open(source, O_RDONLY | O_CLOEXEC);
                 if (w->source_fd < 0)
-                        return nook_error_errno(err, "events: open `%s`", path);
+                        return nook_error_errno(err, "events: open `%s`", source);
                 w->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 if (w->fd < 0)
                         return nook_error_errno(err, "events: eventfd");
+                char line[64];
                 snprintf(line, sizeof(line), "%d %d", w->fd, w->source_fd);
-                snprintf(path, sizeof(path), "%s/cgroup.event_control", h->path);
-                return write_file_at(AT_FDCWD, path, line, strlen(line), err);
+                return write_file_at(AT_FDCWD, control, line, strlen(line), err);
         }
         h = cgroup_v2_hierarchy(cg);
         if (h == NULL || !cgroup_has_file(h, "memory.events"))
                 return nook_error(err, ENOTSUP, "events: no memory controller tells about OOM here");
         /* cgroup2: memory.events changes with POLLPRI; its oom_kill counter says how many. */
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/memory.events", h->path);
+        _cleanup_free_ char *path = path_join(h->path, "memory.events");
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "events");
         w->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (w->fd < 0)
                 return nook_error_errno(err, "events: open `%s`", path);

@@ -71,41 +71,6 @@ int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, nook_err *err)
         return 0;
 }
 
-bool cgroup_valid_page_size(const char *size)
-{
-        if (size == NULL || !isdigit((unsigned char)size[0]))
-                return false;
-        const char *p = size;
-        while (isdigit((unsigned char)*p))
-                p++;
-        return (p[0] == 'K' || p[0] == 'M' || p[0] == 'G') && p[1] == 'B' && p[2] == '\0';
-}
-
-int cgroup_write_hugetlb(const struct cgroup_hierarchy *h, const struct spec_resources *r, const char *limit,
-                         const char *rsvd, nook_err *err)
-{
-        for (size_t i = 0; i < r->hugepage_limits.len; i++) {
-                const struct spec_hugepage_limit *l = &r->hugepage_limits.items[i];
-                char field[64], file[96];
-                snprintf(field, sizeof(field), OCI_RESOURCES "hugepageLimits[%zu]", i);
-                if (!cgroup_valid_page_size(l->page_size))
-                        return nook_error(err, EINVAL, "%s.pageSize: \"%s\" is not a page size like \"2MB\"", field,
-                                          l->page_size);
-                snprintf(file, sizeof(file), "hugetlb.%s.%s", l->page_size, limit);
-                int ret = cgroup_writef(h, field, file, err, "%" PRIu64, l->limit);
-                if (ret < 0)
-                        return ret;
-                /* Reservations (5.7+) get the same limit, so that they cannot overcommit it. */
-                snprintf(file, sizeof(file), "hugetlb.%s.%s", l->page_size, rsvd);
-                if (cgroup_has_file(h, file)) {
-                        ret = cgroup_writef(h, field, file, err, "%" PRIu64, l->limit);
-                        if (ret < 0)
-                                return ret;
-                }
-        }
-        return 0;
-}
-
 /* "max" for -1. */
 static const char *limit_string(int64_t v, char *buf, size_t size)
 {

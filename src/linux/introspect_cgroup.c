@@ -11,22 +11,14 @@
 #include "linux/introspect_mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/words.h"
 
 /* cgroup v1 shows "no limit" as LONG_MAX rounded down to a page. */
 #define V1_UNLIMITED_FROM 0x7ffffffffffff000LL
 
 bool cgroup_names_controller(const char *controllers, const char *controller)
 {
-        size_t len = strlen(controller);
-        for (const char *c = controllers; c != NULL && *c != '\0';) {
-                size_t clen = strcspn(c, ",");
-                if (clen == len && strncmp(c, controller, len) == 0)
-                        return true;
-                c += clen;
-                if (*c == ',')
-                        c++;
-        }
-        return false;
+        return words_contain(controllers, ",", controller);
 }
 
 /* The mount of the caller that shows this hierarchy; for v1 every controller
@@ -128,8 +120,9 @@ int cgroup_read_procs(const char *dir, pid_t **pids, size_t *n, nook_err *err)
 {
         *pids = NULL;
         *n = 0;
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        _cleanup_free_ char *path = path_join(dir, "cgroup.procs");
+        if (path == NULL)
+                return nook_error(err, ENOMEM, "read `%s/cgroup.procs`", dir);
         _cleanup_free_ char *text = NULL;
         int ret = read_file_at(AT_FDCWD, path, &text, NULL, err);
         if (ret < 0)
@@ -156,9 +149,8 @@ int cgroup_read_procs(const char *dir, pid_t **pids, size_t *n, nook_err *err)
 
 static bool read_text(const char *dir, const char *file, char **text)
 {
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/%s", dir, file);
-        return read_file_at(AT_FDCWD, path, text, NULL, NULL) == 0;
+        _cleanup_free_ char *path = path_join(dir, file);
+        return path != NULL && read_file_at(AT_FDCWD, path, text, NULL, NULL) == 0;
 }
 
 static int64_t parse_value(const char *text)

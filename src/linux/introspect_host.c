@@ -30,12 +30,13 @@ int probe_clone3(void)
         return syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS ? -ENOSYS : 0;
 }
 
-static int wait_child(pid_t pid)
+/* Reaps *pid; its exit status as a negative errno (0: it exited 0). */
+static int wait_child(pid_t *pid)
 {
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
+        int ret = pid_wait(pid, &status);
+        if (ret < 0)
+                return ret;
         if (!WIFEXITED(status))
                 return -EIO;
         return -WEXITSTATUS(status);
@@ -53,11 +54,11 @@ int probe_clone_into_cgroup(void)
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t)fd,
         };
-        long pid = sys_clone3(&args);
+        _cleanup_pid_ pid_t pid = (pid_t)sys_clone3(&args);
         if (pid == 0)
                 _exit(0);
         if (pid > 0) {
-                wait_child((pid_t)pid);
+                wait_child(&pid);
                 return 0;
         }
         if (errno == EBADF)
@@ -114,35 +115,28 @@ static pid_t spawn_userns_holder(int *release, int *userns)
         int ready[2], hold[2];
         if (pipe2(ready, O_CLOEXEC) < 0)
                 return -errno;
-        if (pipe2(hold, O_CLOEXEC) < 0) {
-                int e = errno;
-                close(ready[0]);
-                close(ready[1]);
-                return -e;
-        }
-        pid_t pid = fork();
+        _cleanup_close_ int ready_rd = ready[0], ready_wr = ready[1];
+        if (pipe2(hold, O_CLOEXEC) < 0)
+                return -errno;
+        _cleanup_close_ int hold_rd = hold[0], hold_wr = hold[1];
+        _cleanup_pid_ pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
         if (pid == 0) {
-                close(ready[0]);
-                close(hold[1]);
+                close(ready_rd);
+                close(hold_wr); /* or the read below never sees the parent's close */
                 char c = unshare(CLONE_NEWUSER) == 0 ? 0 : 1;
-                if (write(ready[1], &c, 1) != 1)
+                if (write(ready_wr, &c, 1) != 1)
                         _exit(1);
-                while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+                while (read(hold_rd, &c, 1) < 0 && errno == EINTR)
                         ;
                 _exit(0);
         }
-        int e = errno;
-        close(ready[1]);
-        close(hold[0]);
+        close(steal_fd(&ready_wr));
+        close(steal_fd(&hold_rd));
         char c = 1;
-        bool ok = pid > 0 && read(ready[0], &c, 1) == 1 && c == 0;
-        close(ready[0]);
-        if (!ok) {
-                close(hold[1]);
-                if (pid > 0)
-                        wait_child(pid);
-                return pid > 0 ? -EPERM : -e;
-        }
+        if (read(ready_rd, &c, 1) != 1 || c != 0)
+                return -EPERM;
         char path[64];
         static const char map[] = "0 100000 65536\n";
         snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
@@ -152,13 +146,10 @@ static pid_t spawn_userns_holder(int *release, int *userns)
                 r = write_file_at(AT_FDCWD, path, map, sizeof(map) - 1, NULL);
         snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
         *userns = r == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-        if (*userns < 0) {
-                close(hold[1]);
-                wait_child(pid);
+        if (*userns < 0)
                 return r < 0 ? r : -errno;
-        }
-        *release = hold[1];
-        return pid;
+        *release = steal_fd(&hold_wr);
+        return steal_pid(&pid);
 }
 
 int probe_idmapped_mount(const char *path)
@@ -167,14 +158,14 @@ int probe_idmapped_mount(const char *path)
         if (tree < 0)
                 return -errno;
         int release = -1, userns = -1;
-        pid_t holder = spawn_userns_holder(&release, &userns);
+        _cleanup_pid_ pid_t holder = spawn_userns_holder(&release, &userns);
         if (holder < 0)
                 return holder;
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
         int ret = sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0 ? -errno : 0;
         close(userns);
-        close(release);
-        wait_child(holder);
+        close(release); /* the holder's cue to exit */
+        wait_child(&holder);
         return ret;
 }
 
@@ -207,7 +198,7 @@ int probe_seccomp_notify(void)
 
 int probe_unprivileged_userns(void)
 {
-        pid_t pid = fork();
+        _cleanup_pid_ pid_t pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
@@ -216,7 +207,7 @@ int probe_unprivileged_userns(void)
                         _exit(errno);
                 _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
         }
-        return wait_child(pid);
+        return wait_child(&pid);
 }
 
 int probe_namespace(const char *ns_file)

@@ -116,7 +116,7 @@ int mount_probe_locks(int userns_fd, int mntns_fd, int rootfd, const char *const
         _cleanup_free_ struct lock_probe *child_results = calloc(n ? n : 1, sizeof(*child_results));
         if (child_results == NULL)
                 return nook_error(err, ENOMEM, "locked-mount probe");
-        pid_t pid = fork();
+        _cleanup_pid_ pid_t pid = fork();
         if (pid < 0)
                 return nook_error_errno(err, "locked-mount probe: fork");
         if (pid == 0) {
@@ -132,8 +132,7 @@ int mount_probe_locks(int userns_fd, int mntns_fd, int rootfd, const char *const
         struct probe_header h = { -1, 0 };
         bool got = read_all(rd, &h, sizeof(h)) && (h.step != STEP_DONE || read_all(rd, results, n * sizeof(*results)));
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        pid_wait(&pid, &status);
         if (!got)
                 return nook_error(err, EIO, "locked-mount probe: the child ended without an answer (status %d)",
                                   status);

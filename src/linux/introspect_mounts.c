@@ -16,6 +16,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/words.h"
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static char *unescape(const char *s, size_t len)
@@ -48,20 +49,6 @@ static char *next_field(const char **p)
         size_t len = strcspn(s, " \n");
         *p = s + len;
         return unescape(s, len);
-}
-
-static bool has_option(const char *options, const char *name)
-{
-        size_t len = strlen(name);
-        for (const char *o = options; o != NULL && *o != '\0';) {
-                size_t olen = strcspn(o, ",");
-                if (olen == len && strncmp(o, name, len) == 0)
-                        return true;
-                o += olen;
-                if (*o == ',')
-                        o++;
-        }
-        return false;
 }
 
 static void free_entry(struct mount_entry *m)
@@ -111,7 +98,7 @@ static bool parse_line(const char *line, struct mount_entry *m)
                 m->source = strdup("");
         if (m->super_options == NULL)
                 m->super_options = strdup("");
-        m->readonly = has_option(m->options, "ro");
+        m->readonly = words_contain(m->options, ",", "ro");
         return m->root != NULL && m->mountpoint != NULL && m->source != NULL && m->super_options != NULL;
 }
 
@@ -222,15 +209,13 @@ static bool directory_empty(int fd)
 int path_facts_in_root(int rootfd, const char *path, struct path_facts *facts, nook_err *err)
 {
         memset(facts, 0, sizeof(*facts));
-        nook_err local = NULL;
+        _cleanup_error_ nook_err local = NULL;
         _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, CREATE_NONE, &local);
         if (fd < 0) {
-                if (local->code == ENOENT) {
-                        nook_error_free(&local);
+                if (local->code == ENOENT)
                         return 0;
-                }
-                *err = local;
-                return nook_error_ret(local);
+                *err = steal_pointer(&local);
+                return nook_error_ret(*err);
         }
         facts->exists = true;
         struct stat st;

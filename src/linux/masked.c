@@ -35,16 +35,14 @@ int masked_open_null(nook_err *err)
 /* Opens path inside the root; -ENOENT (no error set) when it does not exist. */
 static int open_existing(int rootfd, const char *path, nook_err *err)
 {
-        nook_err local = NULL;
+        _cleanup_error_ nook_err local = NULL;
         int fd = open_in_root(rootfd, path, O_PATH, CREATE_NONE, &local);
         if (fd >= 0)
                 return fd;
-        if (local->code == ENOENT) {
-                nook_error_free(&local);
+        if (local->code == ENOENT)
                 return -ENOENT;
-        }
-        *err = local;
-        return nook_error_ret(local);
+        *err = steal_pointer(&local);
+        return nook_error_ret(*err);
 }
 
 /* Paths under /proc must lie on the procfs nook mounted, not on something the image put there. */

@@ -27,15 +27,15 @@ static char *mount_point_of(const char *path)
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
         while (getline(&line, &cap, f) > 0) {
-                char mountpoint[4096];
-                if (sscanf(line, "%*s %*s %*s %*s %4095s", mountpoint) != 1)
+                _cleanup_free_ char *mountpoint = NULL;
+                if (sscanf(line, "%*s %*s %*s %*s %ms", &mountpoint) != 1)
                         continue;
                 size_t len = strlen(mountpoint);
                 bool prefix = strncmp(path, mountpoint, len) == 0 &&
                               (path[len] == '/' || path[len] == '\0' || strcmp(mountpoint, "/") == 0);
                 if (prefix && len >= best_len) {
                         free(best);
-                        best = strdup(mountpoint);
+                        best = steal_pointer(&mountpoint);
                         best_len = len;
                 }
         }

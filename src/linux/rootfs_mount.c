@@ -71,7 +71,7 @@ static int check_proc_mounted(int rootfd, const char *dest, nook_err *err)
 /* Copies the tree below src into dst (tmpcopyup): files, dirs, symlinks, with mode and owner. */
 static int copy_tree(int src, int dst, const char *dest, nook_err *err)
 {
-        _cleanup_closedir_ DIR *d = fdopendir(fcntl(src, F_DUPFD_CLOEXEC, 3));
+        _cleanup_closedir_ DIR *d = opendir_dup(src);
         if (d == NULL)
                 return nook_error_errno(err, "tmpcopyup `%s`", dest);
         struct dirent *e;

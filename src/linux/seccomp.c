@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include "linux/seccomp.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -79,20 +78,6 @@ static int resolve_action(enum spec_seccomp_action action, const struct opt_u64 
                                   (unsigned long long)value);
         *out = actions[action].action | (uint32_t)value;
         return 0;
-}
-
-int seccomp_arch_token(const char *name, uint32_t *token)
-{
-        char lower[32];
-        if (strncmp(name, "SCMP_ARCH_", 10) == 0)
-                name += 10;
-        size_t len = strlen(name);
-        if (len == 0 || len >= sizeof(lower))
-                return -EINVAL;
-        for (size_t i = 0; i <= len; i++)
-                lower[i] = (char)tolower((unsigned char)name[i]);
-        *token = seccomp_arch_resolve_name(lower);
-        return *token != 0 ? 0 : -EINVAL;
 }
 
 bool seccomp_uses_notify(const struct spec_seccomp *config)

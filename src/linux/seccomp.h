@@ -47,7 +47,7 @@ void seccomp_program_free(struct seccomp_program *p);
 /* The most instructions the kernel takes in one filter (BPF_MAXINSNS). */
 #define SECCOMP_MAX_INSTRUCTIONS 4096
 
-/* "SCMP_ARCH_X86_64" (or "x86_64") → libseccomp's token; -EINVAL when unknown. */
+/* "SCMP_ARCH_X86_64" (or "x86_64") → libseccomp's token; -EINVAL when unknown (seccomp_arch.c). */
 int seccomp_arch_token(const char *name, uint32_t *token);
 
 /* Puts runc's -ENOSYS stub in front of a compiled program (seccomp_enosys.c):

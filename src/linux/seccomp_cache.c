@@ -126,9 +126,8 @@ static uint64_t hash_key(const struct key *k)
 static int open_cache_dir(const char *path, bool create)
 {
         if (create && mkdir(path, 0700) < 0 && errno == ENOENT) {
-                nook_err ignored = NULL;
+                _cleanup_error_ nook_err ignored = NULL;
                 mkdir_p(path, 0700, &ignored);
-                nook_error_free(&ignored);
         }
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
@@ -172,7 +171,7 @@ static bool cache_load(int dirfd, const char *name, const struct key *k, struct 
 /* Keeps the directory bounded: past the limit, the oldest entry goes. */
 static void cache_trim(int dirfd)
 {
-        _cleanup_closedir_ DIR *d = fdopendir(dup(dirfd));
+        _cleanup_closedir_ DIR *d = opendir_dup(dirfd);
         if (d == NULL)
                 return;
         size_t count = 0;
@@ -206,10 +205,9 @@ static void cache_store(int dirfd, const char *name, const struct key *k, const 
         memcpy(data, &h, sizeof(h));
         memcpy(data + sizeof(h), k->data, k->len);
         memcpy(data + sizeof(h) + k->len, p->filter, bytes);
-        nook_err err = NULL;
+        _cleanup_error_ nook_err err = NULL;
         if (write_file_atomic(dirfd, name, data, size, 0600, &err) < 0) {
                 log_debug("seccomp cache: %s", err->msg);
-                nook_error_free(&err);
                 return;
         }
         cache_trim(dirfd);

@@ -74,7 +74,7 @@ int systemd_helper_path(char **out, nook_err *err)
 char *systemd_request_json(const char *op, enum systemd_bus bus, const char *unit, json_object *properties,
                            int timeout_ms)
 {
-        json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *o = json_object_new_object();
         if (o == NULL)
                 return NULL;
         json_object_object_add(o, "op", json_object_new_string(op));
@@ -85,14 +85,12 @@ char *systemd_request_json(const char *op, enum systemd_bus bus, const char *uni
         if (properties != NULL)
                 json_object_object_add(o, "properties", json_object_get(properties));
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        char *out = text != NULL ? strdup(text) : NULL;
-        json_object_put(o);
-        return out;
+        return text != NULL ? strdup(text) : NULL;
 }
 
 static int make_memfd(const char *name, const char *content, nook_err *err)
 {
-        int fd = memfd_create(name, MFD_CLOEXEC);
+        _cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC);
         if (fd < 0)
                 return nook_error_errno(err, "systemd helper: memfd_create");
         size_t len = content != NULL ? strlen(content) : 0;
@@ -100,19 +98,13 @@ static int make_memfd(const char *name, const char *content, nook_err *err)
                 ssize_t w = write(fd, content + done, len - done);
                 if (w < 0 && errno == EINTR)
                         continue;
-                if (w < 0) {
-                        int ret = nook_error_errno(err, "systemd helper: write the request");
-                        close(fd);
-                        return ret;
-                }
+                if (w < 0)
+                        return nook_error_errno(err, "systemd helper: write the request");
                 done += (size_t)w;
         }
-        if (lseek(fd, 0, SEEK_SET) < 0) {
-                int ret = nook_error_errno(err, "systemd helper: lseek");
-                close(fd);
-                return ret;
-        }
-        return fd;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return nook_error_errno(err, "systemd helper: lseek");
+        return steal_fd(&fd);
 }
 
 static int spawn_helper(const char *helper, int in, int out, int errfd, pid_t *pid, nook_err *err)
@@ -142,10 +134,11 @@ static int spawn_helper(const char *helper, int in, int out, int errfd, pid_t *p
         return 0;
 }
 
-/* Waits for pid to exit within timeout_ms; kills it past that. */
-static int wait_helper(const char *helper, pid_t pid, int timeout_ms, int *status, nook_err *err)
+/* Waits for *pid to exit within timeout_ms (reaped: *pid becomes 0); past that,
+ * returns an error and leaves *pid to its _cleanup_pid_. */
+static int wait_helper(const char *helper, pid_t *pid, int timeout_ms, int *status, nook_err *err)
 {
-        _cleanup_close_ int pidfd = sys_pidfd_open(pid, 0);
+        _cleanup_close_ int pidfd = sys_pidfd_open(*pid, 0);
         if (pidfd >= 0) {
                 struct timespec start, now;
                 clock_gettime(CLOCK_MONOTONIC, &start);
@@ -156,19 +149,14 @@ static int wait_helper(const char *helper, pid_t pid, int timeout_ms, int *statu
                         int r = elapsed < timeout_ms ? poll(&pfd, 1, (int)(timeout_ms - elapsed)) : 0;
                         if (r < 0 && errno == EINTR)
                                 continue;
-                        if (r == 0) {
-                                sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                                waitpid(pid, NULL, 0);
+                        if (r == 0)
                                 return nook_error(err, ETIMEDOUT, "systemd: `%s` did not answer within %d ms", helper,
                                                   timeout_ms);
-                        }
                         break;
                 }
         }
-        while (waitpid(pid, status, 0) < 0)
-                if (errno != EINTR)
-                        return nook_error_errno(err, "systemd: wait for `%s`", helper);
-        return 0;
+        int ret = pid_wait(pid, status);
+        return ret < 0 ? nook_error(err, -ret, "systemd: wait for `%s`", helper) : 0;
 }
 
 static int read_memfd(int fd, char **out, nook_err *err)
@@ -191,11 +179,11 @@ int systemd_run_helper(const char *helper, const char *request, int timeout_ms, 
         _cleanup_close_ int errfd = make_memfd("nook-systemd-error", NULL, err);
         if (errfd < 0)
                 return errfd;
-        pid_t pid;
+        _cleanup_pid_ pid_t pid = 0; /* killed and reaped past its time */
         int ret = spawn_helper(helper, in, out, errfd, &pid, err);
         int status = 0;
         if (ret == 0)
-                ret = wait_helper(helper, pid, timeout_ms + HELPER_GRACE_MS, &status, err);
+                ret = wait_helper(helper, &pid, timeout_ms + HELPER_GRACE_MS, &status, err);
         if (ret < 0)
                 return ret;
         _cleanup_free_ char *stdout_text = NULL, *stderr_text = NULL;
@@ -213,13 +201,11 @@ int systemd_run_helper(const char *helper, const char *request, int timeout_ms, 
         if (WEXITSTATUS(status) != 0)
                 return nook_error(err, EIO, "systemd: `%s` exited with status %d%s%s", helper, WEXITSTATUS(status),
                                   stderr_text[0] != '\0' ? ": " : "", stderr_text);
-        json_object *o = json_tokener_parse(stdout_text);
-        if (o == NULL || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
+        _cleanup_json_ json_object *o = json_tokener_parse(stdout_text);
+        if (o == NULL || !json_object_is_type(o, json_type_object))
                 return nook_error(err, EPROTO, "systemd: `%s` answered no JSON object: \"%.200s\"", helper,
                                   stdout_text);
-        }
-        *answer = o;
+        *answer = steal_pointer(&o);
         return 0;
 }
 
@@ -249,7 +235,7 @@ static char *answer_string(json_object *answer, const char *key)
 int systemd_ping(enum systemd_bus bus, int timeout_ms, struct systemd_manager *out, nook_err *err)
 {
         memset(out, 0, sizeof(*out));
-        json_object *answer = NULL;
+        _cleanup_json_ json_object *answer = NULL;
         int ret = run_op("ping", bus, NULL, NULL, timeout_ms, &answer, err);
         if (ret < 0)
                 return ret;
@@ -259,7 +245,6 @@ int systemd_ping(enum systemd_bus bus, int timeout_ms, struct systemd_manager *o
         out->address = answer_string(answer, "address");
         out->manager_uid = (uid_t)json_object_get_int64(json_object_object_get(answer, "manager_uid"));
         out->uid = (uid_t)json_object_get_int64(json_object_object_get(answer, "uid"));
-        json_object_put(answer);
         if (out->manager == NULL || out->version == NULL || out->cgroup == NULL || out->address == NULL) {
                 systemd_manager_free(out);
                 return nook_error(err, EPROTO, "systemd: ping: incomplete answer from `" SYSTEMD_HELPER "`");
@@ -270,12 +255,11 @@ int systemd_ping(enum systemd_bus bus, int timeout_ms, struct systemd_manager *o
 int systemd_start_unit(enum systemd_bus bus, const char *unit, json_object *properties, int timeout_ms,
                        char **unit_cgroup, nook_err *err)
 {
-        json_object *answer = NULL;
+        _cleanup_json_ json_object *answer = NULL;
         int ret = run_op("start", bus, unit, properties, timeout_ms, &answer, err);
         if (ret < 0)
                 return ret;
         *unit_cgroup = answer_string(answer, "cgroup");
-        json_object_put(answer);
         if (*unit_cgroup == NULL)
                 return nook_error(err, EPROTO, "systemd: start unit `%s`: the answer has no cgroup", unit);
         return 0;
@@ -284,18 +268,15 @@ int systemd_start_unit(enum systemd_bus bus, const char *unit, json_object *prop
 int systemd_set_unit_properties(enum systemd_bus bus, const char *unit, json_object *properties, int timeout_ms,
                                 nook_err *err)
 {
-        json_object *answer = NULL;
-        int ret = run_op("set-properties", bus, unit, properties, timeout_ms, &answer, err);
-        json_object_put(answer);
-        return ret;
+        _cleanup_json_ json_object *answer = NULL;
+        return run_op("set-properties", bus, unit, properties, timeout_ms, &answer, err);
 }
 
 int systemd_stop_unit(enum systemd_bus bus, const char *unit, int timeout_ms, bool *existed, nook_err *err)
 {
-        json_object *answer = NULL;
+        _cleanup_json_ json_object *answer = NULL;
         int ret = run_op("stop", bus, unit, NULL, timeout_ms, &answer, err);
         if (ret == 0 && existed != NULL)
                 *existed = json_object_get_boolean(json_object_object_get(answer, "existed"));
-        json_object_put(answer);
         return ret;
 }

@@ -160,17 +160,15 @@ static int parse_array(struct cursor *c, const char *want, char type[3], json_ob
         if (*c->p != '[')
                 return bad(c, "\"[\" was expected");
         c->p++;
-        json_object *array = json_object_new_array();
+        _cleanup_json_ json_object *array = json_object_new_array();
         char element = want != NULL ? want[1] : 0;
         skip_space(c);
         while (*c->p != ']') {
                 char t;
                 json_object *v = NULL;
                 int r = parse_scalar(c, element, &t, &v);
-                if (r < 0) {
-                        json_object_put(array);
+                if (r < 0)
                         return r;
-                }
                 element = t;
                 json_object_array_add(array, v);
                 skip_space(c);
@@ -180,30 +178,25 @@ static int parse_array(struct cursor *c, const char *want, char type[3], json_ob
                         if (*c->p == ']')
                                 break;
                 } else if (*c->p != ']') {
-                        json_object_put(array);
                         return bad(c, "\",\" or \"]\" was expected in the array");
                 }
         }
         c->p++;
-        if (element == 0) {
-                json_object_put(array);
+        if (element == 0)
                 return bad(c, "an empty array needs its type, as \"@as []\"");
-        }
-        if (element != 's' && element != 'u' && element != 'y') {
-                json_object_put(array);
+        if (element != 's' && element != 'u' && element != 'y')
                 return bad(c, "only arrays of strings, uint32 and bytes are sent (\"@au [1, 2]\")");
-        }
         type[0] = 'a';
         type[1] = element;
         type[2] = '\0';
-        *out = array;
+        *out = steal_pointer(&array);
         return 0;
 }
 
 int systemd_parse_gvariant(const char *text, const char *what, char type[3], json_object **value, nook_err *err)
 {
         struct cursor c = { .p = text, .what = what, .text = text, .err = err };
-        json_object *v = NULL;
+        _cleanup_json_ json_object *v = NULL;
         int r;
         skip_space(&c);
         if (*c.p == '@') {
@@ -226,18 +219,14 @@ int systemd_parse_gvariant(const char *text, const char *what, char type[3], jso
         } else {
                 type[1] = '\0';
                 r = parse_scalar(&c, 0, &type[0], &v);
-                if (r == 0 && type[0] == 'y') {
-                        json_object_put(v);
+                if (r == 0 && type[0] == 'y')
                         return bad(&c, "a single byte is not sent (only arrays of bytes)");
-                }
         }
         if (r < 0)
                 return r;
         skip_space(&c);
-        if (*c.p != '\0') {
-                json_object_put(v);
+        if (*c.p != '\0')
                 return bad(&c, "something follows the value");
-        }
-        *value = v;
+        *value = steal_pointer(&v);
         return 0;
 }

@@ -354,7 +354,7 @@ int systemd_properties_for_start(const struct systemd_unit *unit, const char *id
                                  const struct spec_resources *r, const spec_map *annotations, json_object **out,
                                  nook_err *err)
 {
-        json_object *list = systemd_properties_new();
+        _cleanup_json_ json_object *list = systemd_properties_new();
         if (list == NULL)
                 return nook_error(err, ENOMEM, "systemd properties");
         int ret = systemd_properties_fixed(list, unit, id, pid, err);
@@ -362,10 +362,8 @@ int systemd_properties_for_start(const struct systemd_unit *unit, const char *id
                 ret = systemd_properties_from_resources(list, r, err);
         if (ret == 0 && annotations != NULL)
                 ret = systemd_properties_from_annotations(list, annotations, err);
-        if (ret < 0) {
-                json_object_put(list);
+        if (ret < 0)
                 return ret;
-        }
-        *out = list;
+        *out = steal_pointer(&list);
         return 0;
 }

@@ -99,34 +99,32 @@ int userns_create_with_maps(const spec_id_mappings *uids, const spec_id_mappings
         int hold[2];
         if (pipe2(hold, O_CLOEXEC) < 0)
                 return nook_error_errno(err, "pipe");
+        _cleanup_close_ int hold_rd = hold[0], hold_wr = hold[1];
         /* The child only waits for EOF, so that its user namespace lives until we hold it. */
-        pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        _cleanup_pid_ pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
         if (pid == 0) {
                 char c;
-                close(hold[1]);
-                while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+                close(hold_wr);
+                while (read(hold_rd, &c, 1) < 0 && errno == EINTR)
                         ;
                 _exit(0);
         }
-        int saved = errno;
-        close(hold[0]);
-        int ret = pid < 0 ? nook_error(err, saved, "clone a user namespace") : 0;
-        if (ret == 0)
-                ret = write_map_file(pid, "gid_map", gids, err);
+        if (pid < 0)
+                return nook_error_errno(err, "clone a user namespace");
+        close(steal_fd(&hold_rd));
+        int ret = write_map_file(pid, "gid_map", gids, err);
         if (ret == 0)
                 ret = write_map_file(pid, "uid_map", uids, err);
-        int fd = -1;
-        if (ret == 0) {
-                char path[64];
-                snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        ret = nook_error_errno(err, "open `%s`", path);
-        }
-        close(hold[1]);
-        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        return ret < 0 ? ret : fd;
+        if (ret < 0)
+                return ret;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return nook_error_errno(err, "open `%s`", path);
+        close(steal_fd(&hold_wr)); /* the holder's cue to exit */
+        pid_wait(&pid, NULL);
+        return fd;
 }
 
 /* Runs newuidmap/newgidmap <pid> <cid> <hid> <size>…, which check /etc/subuid and /etc/subgid. */
@@ -153,14 +151,14 @@ static int run_map_helper(const char *helper, pid_t pid, const spec_id_mappings 
         snprintf(path, sizeof(path), "/usr/bin/%s", helper);
         if (access(path, X_OK) < 0)
                 return nook_error_errno(err, "%s is needed to map subordinate ids (package uidmap)", path);
-        pid_t child;
+        _cleanup_pid_ pid_t child = 0;
         int e = posix_spawn(&child, path, NULL, NULL, argv, environ);
         if (e != 0)
                 return nook_error(err, e, "run %s", path);
         int status;
-        while (waitpid(child, &status, 0) < 0)
-                if (errno != EINTR)
-                        return nook_error_errno(err, "wait for %s", path);
+        int ret = pid_wait(&child, &status);
+        if (ret < 0)
+                return nook_error(err, -ret, "wait for %s", path);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return nook_error(err, EPERM, "%s %d failed (are the ranges in /etc/sub%cid?)", helper, pid,
                                   helper[3] == 'u' ? 'u' : 'g');

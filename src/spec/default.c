@@ -8,6 +8,7 @@
 
 #include "spec/default_seccomp.h"
 #include "spec/spec.h"
+#include "util/cleanup.h"
 
 static const char default_config[] =
         "{"
@@ -139,15 +140,13 @@ char *spec_default_json(bool rootless)
         char *text = expand_template();
         if (text == NULL)
                 return NULL;
-        json_object *config = json_tokener_parse(text);
+        _cleanup_json_ json_object *config = json_tokener_parse(text);
         free(text);
         if (config == NULL)
                 return NULL;
         add_seccomp(config);
         if (rootless)
                 make_rootless(config);
-        char *out = strdup(json_object_to_json_string_ext(
+        return strdup(json_object_to_json_string_ext(
                 config, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(config);
-        return out;
 }

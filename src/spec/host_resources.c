@@ -48,9 +48,9 @@ static const struct name_value memory_policy_flags[] = {
 const struct enum_type memory_policy_flag_enum = ENUM_TYPE(memory_policy_flags, "memory policy flag");
 
 static const struct field memory_policy_fields[] = {
-        FIELD("mode", parse_enum, struct spec_memory_policy, mode, &memory_policy_mode_enum),
-        FIELD("nodes", parse_id_set, struct spec_memory_policy, nodes, NULL),
-        FIELD("flags", parse_flags, struct spec_memory_policy, flags, &memory_policy_flag_enum),
+        REQUIRED("mode", value_enum, struct spec_memory_policy, mode, &memory_policy_mode_enum),
+        FIELD("nodes", value_id_set, struct spec_memory_policy, nodes, NULL),
+        FIELD("flags", value_flags, struct spec_memory_policy, flags, &memory_policy_flag_enum),
 };
 
 /* set_mempolicy(2)'s rules, and runc's on the number of nodes. */
@@ -59,8 +59,6 @@ static int finish_memory_policy(struct parser *p, void *dest)
         const struct spec_memory_policy *m = dest;
         bool nodes = m->nodes.bits != NULL;
         bool static_or_relative = m->flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES);
-        if (m->mode < 0)
-                return parse_fail_field(p, "mode", "required");
         if ((m->flags & MPOL_F_STATIC_NODES) && (m->flags & MPOL_F_RELATIVE_NODES))
                 return parse_fail_field(p, "flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other");
         if ((m->flags & MPOL_F_NUMA_BALANCING) && m->mode != MPOL_BIND && m->mode != MPOL_PREFERRED_MANY)
@@ -84,21 +82,8 @@ static int finish_memory_policy(struct parser *p, void *dest)
         }
         return 0;
 }
-static const struct object_type memory_policy_type =
+const struct object_type memory_policy_type =
         OBJECT_TYPE(struct spec_memory_policy, memory_policy_fields, finish_memory_policy);
-
-int parse_memory_policy(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        struct spec_memory_policy **slot = dest;
-        if (*slot == NULL) {
-                *slot = calloc(1, sizeof(**slot));
-                if (*slot == NULL)
-                        return parse_fail(p, "out of memory");
-                (*slot)->mode = -1;
-        }
-        return parse_object(p, v, *slot, &memory_policy_type);
-}
 
 /* ---- linux.netDevices ---- */
 
@@ -111,7 +96,7 @@ static bool interface_name_is_valid(const char *name)
 }
 
 static const struct field net_device_fields[] = {
-        FIELD("name", parse_string, struct spec_net_device, name, NULL),
+        FIELD("name", value_string, struct spec_net_device, name, NULL),
 };
 
 static int finish_net_device(struct parser *p, void *dest)
@@ -127,7 +112,7 @@ static int finish_net_device(struct parser *p, void *dest)
 }
 static const struct object_type net_device_type =
         OBJECT_TYPE(struct spec_net_device, net_device_fields, finish_net_device);
-const struct array_type net_devices_type = ARRAY_OF(parse_object, struct spec_net_device, &net_device_type);
+const struct array_type net_devices_type = ARRAY_OF(value_object, struct spec_net_device, &net_device_type);
 
 const char *spec_net_device_name(const struct spec_net_device *d)
 {
@@ -137,11 +122,11 @@ const char *spec_net_device_name(const struct spec_net_device *d)
 /* ---- linux.intelRdt ---- */
 
 static const struct field intel_rdt_fields[] = {
-        FIELD("closID", parse_string, struct spec_intel_rdt, clos_id, NULL),
-        FIELD("l3CacheSchema", parse_string, struct spec_intel_rdt, l3_cache_schema, NULL),
-        FIELD("memBwSchema", parse_string, struct spec_intel_rdt, mem_bw_schema, NULL),
-        FIELD("schemata", parse_strings, struct spec_intel_rdt, schemata, NULL),
-        FIELD("enableMonitoring", parse_bool, struct spec_intel_rdt, enable_monitoring, NULL),
+        FIELD("closID", value_string, struct spec_intel_rdt, clos_id, NULL),
+        FIELD("l3CacheSchema", value_string, struct spec_intel_rdt, l3_cache_schema, NULL),
+        FIELD("memBwSchema", value_string, struct spec_intel_rdt, mem_bw_schema, NULL),
+        FIELD("schemata", value_strings, struct spec_intel_rdt, schemata, NULL),
+        FIELD("enableMonitoring", value_bool, struct spec_intel_rdt, enable_monitoring, NULL),
 };
 
 static int finish_intel_rdt(struct parser *p, void *dest)
@@ -187,15 +172,4 @@ int validate_host_resources(struct parser *p, const struct spec *s)
                                                   l->net_devices.items[j].host_name, l->net_devices.items[i].host_name,
                                                   spec_net_device_name(&l->net_devices.items[i]));
         return 0;
-}
-
-void spec_free_host_resources(struct spec_linux *l)
-{
-        if (l->memory_policy != NULL)
-                free(l->memory_policy->nodes.bits);
-        free(l->memory_policy);
-        free(l->net_devices.items);
-        if (l->intel_rdt != NULL)
-                free(l->intel_rdt->schemata.items);
-        free(l->intel_rdt);
 }

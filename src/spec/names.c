@@ -1,12 +1,10 @@
-/* Name tables of the OCI config: capabilities, rlimits, namespaces; and every
- * table of the parser by name, for `nook features`. */
+/* Name tables of the OCI config: capabilities, rlimits, namespaces. A leaf of spec/. */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "spec/spec.h"
-#include "spec/tables.h"
 #include "util/cleanup.h"
 
 #ifndef CLONE_NEWTIME
@@ -138,36 +136,4 @@ const char *spec_namespace_name(enum spec_namespace_type type)
 int spec_namespace_clone_flag(enum spec_namespace_type type)
 {
         return namespace_types[type].clone_flag;
-}
-
-static size_t enum_names(const struct enum_type *type, const char **out, size_t max)
-{
-        for (size_t i = 0; i < type->n_values && i < max; i++)
-                out[i] = type->values[i].name;
-        return type->n_values;
-}
-
-size_t spec_names(enum spec_names kind, const char **out, size_t max)
-{
-        switch (kind) {
-        case SPEC_NAMES_HOOKS:
-                for (size_t i = 0; i < hooks_object_type.n_fields && i < max; i++)
-                        out[i] = hooks_object_type.fields[i].name;
-                return hooks_object_type.n_fields;
-        case SPEC_NAMES_NAMESPACES:
-                return enum_names(&namespace_enum, out, max);
-        case SPEC_NAMES_CAPABILITIES:
-                for (size_t i = 0; i < ARRAY_SIZE(capability_names) && i < max; i++)
-                        out[i] = capability_names[i];
-                return ARRAY_SIZE(capability_names);
-        case SPEC_NAMES_SECCOMP_ACTIONS:
-                return enum_names(&seccomp_action_enum, out, max);
-        case SPEC_NAMES_SECCOMP_OPERATORS:
-                return enum_names(&seccomp_operator_enum, out, max);
-        case SPEC_NAMES_MEMORY_POLICY_MODES:
-                return enum_names(&memory_policy_mode_enum, out, max);
-        case SPEC_NAMES_MEMORY_POLICY_FLAGS:
-                return enum_names(&memory_policy_flag_enum, out, max);
-        }
-        return 0;
 }

@@ -105,7 +105,7 @@ int parse_string(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-int parse_bool(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_bool(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         if (expect(p, v, json_type_boolean, "a boolean") < 0)
@@ -140,19 +140,19 @@ static int get_u64(struct parser *p, json_object *v, uint64_t *out)
         return 0;
 }
 
-int parse_i64(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_i64(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         return get_i64(p, v, dest);
 }
 
-int parse_u64(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_u64(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         return get_u64(p, v, dest);
 }
 
-int parse_u32(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_u32(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         uint64_t value;
@@ -164,7 +164,7 @@ int parse_u32(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-int parse_i32(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_i32(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         int64_t value;
@@ -176,7 +176,7 @@ int parse_i32(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-int parse_opt_i64(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_opt_i64(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         struct opt_i64 *o = dest;
@@ -186,7 +186,7 @@ int parse_opt_i64(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-int parse_opt_u64(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_opt_u64(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         struct opt_u64 *o = dest;
@@ -196,7 +196,7 @@ int parse_opt_u64(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-int parse_opt_bool(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_opt_bool(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         struct opt_bool *o = dest;
@@ -206,11 +206,30 @@ int parse_opt_bool(struct parser *p, json_object *v, void *dest, const void *arg
         return 0;
 }
 
-/* Every SPEC_ARRAY has this layout. */
+/* Every SPEC_ARRAY (and spec_map) has this layout. */
 struct generic_array {
         void *items;
         size_t len;
 };
+
+static void release_items(void *dest, const void *arg)
+{
+        (void)arg;
+        struct generic_array *array = dest;
+        free(array->items);
+        array->items = NULL;
+        array->len = 0;
+}
+
+/* arg: struct array_type: what each item holds, then the items. */
+static void release_array(void *dest, const void *arg)
+{
+        const struct array_type *type = arg;
+        struct generic_array *array = dest;
+        for (size_t i = 0; type->kind->release != NULL && i < array->len; i++)
+                type->kind->release((char *)array->items + i * type->elem_size, type->arg);
+        release_items(dest, NULL);
+}
 
 /* Empties a SPEC_ARRAY and gives it room for n zeroed items (none when n is 0). */
 static int reset_array(struct parser *p, struct generic_array *array, size_t n, size_t elem_size)
@@ -223,7 +242,7 @@ static int reset_array(struct parser *p, struct generic_array *array, size_t n, 
         return 0;
 }
 
-int parse_array(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_array(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const struct array_type *type = arg;
         struct generic_array *array = dest;
@@ -242,7 +261,7 @@ int parse_array(struct parser *p, json_object *v, void *dest, const void *arg)
                 if (item == NULL)
                         ret = parse_fail(p, "expected a value, got null");
                 else
-                        ret = type->parse(p, item, items + i * type->elem_size, type->arg);
+                        ret = type->kind->parse(p, item, items + i * type->elem_size, type->arg);
                 pop(p, old);
                 if (ret < 0)
                         return ret;
@@ -250,7 +269,7 @@ int parse_array(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-static const struct array_type strings_type = { parse_string, sizeof(const char *), NULL };
+static const struct array_type strings_type = { &value_string, sizeof(const char *), NULL };
 
 int parse_strings(struct parser *p, json_object *v, void *dest, const void *arg)
 {
@@ -258,7 +277,7 @@ int parse_strings(struct parser *p, json_object *v, void *dest, const void *arg)
         return parse_array(p, v, dest, &strings_type);
 }
 
-int parse_string_map(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_string_map(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         spec_map *map = dest;
@@ -288,7 +307,7 @@ int parse_string_map(struct parser *p, json_object *v, void *dest, const void *a
         return 0;
 }
 
-int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
         struct spec_id_set *set = dest;
@@ -297,16 +316,21 @@ int parse_id_set(struct parser *p, json_object *v, void *dest, const void *arg)
                 return nook_error_ret(*p->err);
         free(set->bits);
         set->bits = NULL;
-        nook_err err = NULL;
-        if (id_list_parse(text, &set->bits, &set->nbits, &err) < 0) {
-                int ret = parse_fail(p, "%s", err->msg);
-                nook_error_free(&err);
-                return ret;
-        }
+        _cleanup_error_ nook_err err = NULL;
+        if (id_list_parse(text, &set->bits, &set->nbits, &err) < 0)
+                return parse_fail(p, "%s", err->msg);
         return 0;
 }
 
-int parse_object_map(struct parser *p, json_object *v, void *dest, const void *arg)
+static void release_id_set(void *dest, const void *arg)
+{
+        (void)arg;
+        struct spec_id_set *set = dest;
+        free(set->bits);
+        set->bits = NULL;
+}
+
+static int parse_object_map(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const struct array_type *type = arg;
         struct generic_array *array = dest;
@@ -323,7 +347,8 @@ int parse_object_map(struct parser *p, json_object *v, void *dest, const void *a
                 *(const char **)item = key;
                 array->len++;
                 size_t old = push_key(p, key);
-                ret = value == NULL ? parse_fail(p, "expected an object, got null") : type->parse(p, value, item, type->arg);
+                ret = value == NULL ? parse_fail(p, "expected an object, got null")
+                                    : type->kind->parse(p, value, item, type->arg);
                 pop(p, old);
                 if (ret < 0)
                         return ret;
@@ -332,7 +357,7 @@ int parse_object_map(struct parser *p, json_object *v, void *dest, const void *a
 }
 
 /* A one-letter type out of an allowed set ("cbup" for devices). */
-int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_type_letter(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const char *allowed = arg;
         const char *name;
@@ -353,7 +378,7 @@ int enum_lookup(const struct enum_type *type, const char *name)
         return -1;
 }
 
-int parse_enum(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_enum(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const struct enum_type *type = arg;
         const char *name = NULL;
@@ -366,10 +391,10 @@ int parse_enum(struct parser *p, json_object *v, void *dest, const void *arg)
         return 0;
 }
 
-int parse_flags(struct parser *p, json_object *v, void *dest, const void *arg)
+static int parse_flags(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         SPEC_ARRAY(int) flags = { 0 };
-        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(parse_enum, int, arg));
+        int ret = parse_array(p, v, &flags, &(struct array_type)ARRAY_OF(value_enum, int, arg));
         uint64_t mask = 0;
         for (size_t i = 0; ret == 0 && i < flags.len; i++)
                 mask |= (uint64_t)flags.items[i];
@@ -378,37 +403,76 @@ int parse_flags(struct parser *p, json_object *v, void *dest, const void *arg)
         return ret;
 }
 
+/* Reports the first required field of type that is missing: absent from the
+ * JSON (seen[i] false), or, for an object folded into its parent (value_object),
+ * absent with a required field of its own: a missing "root" is reported as
+ * "root.path: required", the field that makes it needed. */
+static int check_required(struct parser *p, const struct object_type *type, const bool *seen)
+{
+        for (size_t i = 0; i < type->n_fields; i++) {
+                const struct field *f = &type->fields[i];
+                if (!f->required || (seen != NULL && seen[i]))
+                        continue;
+                if (f->kind == &value_object) {
+                        size_t old = push_key(p, f->name);
+                        int ret = check_required(p, f->arg, NULL);
+                        pop(p, old);
+                        if (ret < 0)
+                                return ret;
+                        continue;
+                }
+                return parse_fail_field(p, f->name, "required");
+        }
+        return 0;
+}
+
 int parse_object(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const struct object_type *type = arg;
         if (expect(p, v, json_type_object, "an object") < 0)
                 return nook_error_ret(*p->err);
+        bool seen[type->n_fields > 0 ? type->n_fields : 1];
+        memset(seen, 0, sizeof(seen));
         json_object_object_foreach(v, key, value)
         {
-                const struct field *f = NULL;
-                for (size_t i = 0; i < type->n_fields; i++) {
-                        if (strcmp(type->fields[i].name, key) == 0) {
-                                f = &type->fields[i];
-                                break;
-                        }
-                }
+                size_t i = 0;
+                while (i < type->n_fields && strcmp(type->fields[i].name, key) != 0)
+                        i++;
+                const struct field *f = i < type->n_fields ? &type->fields[i] : NULL;
                 size_t old = push_key(p, key);
                 int ret = 0;
-                if (f == NULL)
+                if (f == NULL) {
                         /* The OCI spec says unknown properties MUST be ignored. */
                         log_debug("config: ignoring unknown field %s", p->path);
-                else if (value != NULL) /* null is the same as absent */
-                        ret = f->parse(p, value, (char *)dest + f->offset, f->arg);
+                } else if (value != NULL) { /* null is the same as absent */
+                        seen[i] = true;
+                        if (f->has_present)
+                                *(bool *)((char *)dest + f->present) = true;
+                        ret = f->kind->parse(p, value, (char *)dest + f->offset, f->arg);
+                }
                 pop(p, old);
                 if (ret < 0)
                         return ret;
         }
-        if (type->finish != NULL)
-                return type->finish(p, dest);
-        return 0;
+        int ret = check_required(p, type, seen);
+        if (ret == 0 && type->finish != NULL)
+                ret = type->finish(p, dest);
+        return ret;
 }
 
-int parse_object_ptr(struct parser *p, json_object *v, void *dest, const void *arg)
+void release_object(void *dest, const void *arg)
+{
+        const struct object_type *type = arg;
+        for (size_t i = 0; i < type->n_fields; i++) {
+                const struct field *f = &type->fields[i];
+                if (f->kind->release != NULL)
+                        f->kind->release((char *)dest + f->offset, f->arg);
+        }
+        if (type->release != NULL)
+                type->release(dest);
+}
+
+static int parse_object_ptr(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         const struct object_type *type = arg;
         void **slot = dest;
@@ -419,6 +483,38 @@ int parse_object_ptr(struct parser *p, json_object *v, void *dest, const void *a
         }
         return parse_object(p, v, *slot, arg);
 }
+
+static void release_object_ptr(void *dest, const void *arg)
+{
+        void **slot = dest;
+        if (*slot == NULL)
+                return;
+        release_object(*slot, arg);
+        free(*slot);
+        *slot = NULL;
+}
+
+/* ---- the kinds ---- */
+
+const struct value_kind value_string = { parse_string, NULL };
+const struct value_kind value_bool = { parse_bool, NULL };
+const struct value_kind value_u32 = { parse_u32, NULL };
+const struct value_kind value_i32 = { parse_i32, NULL };
+const struct value_kind value_i64 = { parse_i64, NULL };
+const struct value_kind value_u64 = { parse_u64, NULL };
+const struct value_kind value_opt_i64 = { parse_opt_i64, NULL };
+const struct value_kind value_opt_u64 = { parse_opt_u64, NULL };
+const struct value_kind value_opt_bool = { parse_opt_bool, NULL };
+const struct value_kind value_strings = { parse_strings, release_items };
+const struct value_kind value_string_map = { parse_string_map, release_items };
+const struct value_kind value_enum = { parse_enum, NULL };
+const struct value_kind value_flags = { parse_flags, NULL };
+const struct value_kind value_object = { parse_object, release_object };
+const struct value_kind value_object_ptr = { parse_object_ptr, release_object_ptr };
+const struct value_kind value_array = { parse_array, release_array };
+const struct value_kind value_id_set = { parse_id_set, release_id_set };
+const struct value_kind value_object_map = { parse_object_map, release_array };
+const struct value_kind value_type_letter = { parse_type_letter, NULL };
 
 int parse_json_text(const char *text, size_t len, json_object **out, nook_err *err)
 {
@@ -468,4 +564,14 @@ int parse_document(json_object *root, const struct object_type *type, void *dest
 {
         struct parser p = { .err = err };
         return parse_object(&p, root, dest, type);
+}
+
+int parse_fragment(json_object *root, const struct object_type *type, void **out, nook_err *err)
+{
+        struct parser p = { .err = err };
+        *out = NULL;
+        int ret = parse_object_ptr(&p, root, out, type);
+        if (ret < 0)
+                release_object_ptr(out, type);
+        return ret;
 }

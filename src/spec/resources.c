@@ -13,11 +13,11 @@
 /* ---- linux.resources ---- */
 
 static const struct field device_cgroup_fields[] = {
-        FIELD("allow", parse_bool, struct spec_device_cgroup, allow, NULL),
-        FIELD("type", parse_type_letter, struct spec_device_cgroup, type, "acb"),
-        FIELD("major", parse_opt_i64, struct spec_device_cgroup, major, NULL),
-        FIELD("minor", parse_opt_i64, struct spec_device_cgroup, minor, NULL),
-        FIELD("access", parse_string, struct spec_device_cgroup, access, NULL),
+        FIELD("allow", value_bool, struct spec_device_cgroup, allow, NULL),
+        FIELD("type", value_type_letter, struct spec_device_cgroup, type, "acb"),
+        FIELD("major", value_opt_i64, struct spec_device_cgroup, major, NULL),
+        FIELD("minor", value_opt_i64, struct spec_device_cgroup, minor, NULL),
+        FIELD("access", value_string, struct spec_device_cgroup, access, NULL),
 };
 static int finish_device_cgroup(struct parser *p, void *dest)
 {
@@ -35,119 +35,97 @@ static const struct object_type device_cgroup_type =
 
 #define RFIELD(json_name, fn, member, ...) FIELD(json_name, fn, struct spec_resources, member, __VA_ARGS__)
 static const struct field memory_fields[] = {
-        RFIELD("limit", parse_opt_i64, memory.limit, NULL),
-        RFIELD("reservation", parse_opt_i64, memory.reservation, NULL),
-        RFIELD("swap", parse_opt_i64, memory.swap, NULL),
-        RFIELD("kernel", parse_opt_i64, memory.kernel, NULL),
-        RFIELD("kernelTCP", parse_opt_i64, memory.kernel_tcp, NULL),
-        RFIELD("swappiness", parse_opt_u64, memory.swappiness, NULL),
-        RFIELD("disableOOMKiller", parse_opt_bool, memory.disable_oom_killer, NULL),
-        RFIELD("useHierarchy", parse_opt_bool, memory.use_hierarchy, NULL),
-        RFIELD("checkBeforeUpdate", parse_opt_bool, memory.check_before_update, NULL),
+        RFIELD("limit", value_opt_i64, memory.limit, NULL),
+        RFIELD("reservation", value_opt_i64, memory.reservation, NULL),
+        RFIELD("swap", value_opt_i64, memory.swap, NULL),
+        RFIELD("kernel", value_opt_i64, memory.kernel, NULL),
+        RFIELD("kernelTCP", value_opt_i64, memory.kernel_tcp, NULL),
+        RFIELD("swappiness", value_opt_u64, memory.swappiness, NULL),
+        RFIELD("disableOOMKiller", value_opt_bool, memory.disable_oom_killer, NULL),
+        RFIELD("useHierarchy", value_opt_bool, memory.use_hierarchy, NULL),
+        RFIELD("checkBeforeUpdate", value_opt_bool, memory.check_before_update, NULL),
 };
 static const struct object_type memory_type = OBJECT_TYPE(struct spec_resources, memory_fields, NULL);
 
 static const struct field cpu_fields[] = {
-        RFIELD("shares", parse_opt_u64, cpu.shares, NULL),
-        RFIELD("quota", parse_opt_i64, cpu.quota, NULL),
-        RFIELD("burst", parse_opt_u64, cpu.burst, NULL),
-        RFIELD("period", parse_opt_u64, cpu.period, NULL),
-        RFIELD("realtimeRuntime", parse_opt_i64, cpu.realtime_runtime, NULL),
-        RFIELD("realtimePeriod", parse_opt_u64, cpu.realtime_period, NULL),
-        RFIELD("cpus", parse_string, cpu.cpus, NULL),
-        RFIELD("mems", parse_string, cpu.mems, NULL),
-        RFIELD("idle", parse_opt_i64, cpu.idle, NULL),
+        RFIELD("shares", value_opt_u64, cpu.shares, NULL),
+        RFIELD("quota", value_opt_i64, cpu.quota, NULL),
+        RFIELD("burst", value_opt_u64, cpu.burst, NULL),
+        RFIELD("period", value_opt_u64, cpu.period, NULL),
+        RFIELD("realtimeRuntime", value_opt_i64, cpu.realtime_runtime, NULL),
+        RFIELD("realtimePeriod", value_opt_u64, cpu.realtime_period, NULL),
+        RFIELD("cpus", value_string, cpu.cpus, NULL),
+        RFIELD("mems", value_string, cpu.mems, NULL),
+        RFIELD("idle", value_opt_i64, cpu.idle, NULL),
 };
 static const struct object_type cpu_type = OBJECT_TYPE(struct spec_resources, cpu_fields, NULL);
 
 static const struct field pids_fields[] = {
-        RFIELD("limit", parse_opt_i64, pids_limit, NULL),
+        RFIELD("limit", value_opt_i64, pids_limit, NULL),
 };
 static const struct object_type pids_type = OBJECT_TYPE(struct spec_resources, pids_fields, NULL);
 
 static const struct field weight_device_fields[] = {
-        FIELD("major", parse_i64, struct spec_weight_device, major, NULL),
-        FIELD("minor", parse_i64, struct spec_weight_device, minor, NULL),
-        FIELD("weight", parse_opt_u64, struct spec_weight_device, weight, NULL),
-        FIELD("leafWeight", parse_opt_u64, struct spec_weight_device, leaf_weight, NULL),
+        FIELD("major", value_i64, struct spec_weight_device, major, NULL),
+        FIELD("minor", value_i64, struct spec_weight_device, minor, NULL),
+        FIELD("weight", value_opt_u64, struct spec_weight_device, weight, NULL),
+        FIELD("leafWeight", value_opt_u64, struct spec_weight_device, leaf_weight, NULL),
 };
 static const struct object_type weight_device_type = OBJECT_TYPE(struct spec_weight_device, weight_device_fields, NULL);
 
 static const struct field throttle_device_fields[] = {
-        FIELD("major", parse_i64, struct spec_throttle_device, major, NULL),
-        FIELD("minor", parse_i64, struct spec_throttle_device, minor, NULL),
-        FIELD("rate", parse_u64, struct spec_throttle_device, rate, NULL),
+        FIELD("major", value_i64, struct spec_throttle_device, major, NULL),
+        FIELD("minor", value_i64, struct spec_throttle_device, minor, NULL),
+        FIELD("rate", value_u64, struct spec_throttle_device, rate, NULL),
 };
 static const struct object_type throttle_device_type =
         OBJECT_TYPE(struct spec_throttle_device, throttle_device_fields, NULL);
 static const struct array_type throttle_devices_type =
-        ARRAY_OF(parse_object, struct spec_throttle_device, &throttle_device_type);
+        ARRAY_OF(value_object, struct spec_throttle_device, &throttle_device_type);
 
 static const struct field block_io_fields[] = {
-        RFIELD("weight", parse_opt_u64, block_io.weight, NULL),
-        RFIELD("leafWeight", parse_opt_u64, block_io.leaf_weight, NULL),
-        RFIELD("weightDevice", parse_array, block_io.weight_device,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_weight_device, &weight_device_type)),
-        RFIELD("throttleReadBpsDevice", parse_array, block_io.throttle_read_bps, &throttle_devices_type),
-        RFIELD("throttleWriteBpsDevice", parse_array, block_io.throttle_write_bps, &throttle_devices_type),
-        RFIELD("throttleReadIOPSDevice", parse_array, block_io.throttle_read_iops, &throttle_devices_type),
-        RFIELD("throttleWriteIOPSDevice", parse_array, block_io.throttle_write_iops, &throttle_devices_type),
+        RFIELD("weight", value_opt_u64, block_io.weight, NULL),
+        RFIELD("leafWeight", value_opt_u64, block_io.leaf_weight, NULL),
+        RFIELD("weightDevice", value_array, block_io.weight_device,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_weight_device, &weight_device_type)),
+        RFIELD("throttleReadBpsDevice", value_array, block_io.throttle_read_bps, &throttle_devices_type),
+        RFIELD("throttleWriteBpsDevice", value_array, block_io.throttle_write_bps, &throttle_devices_type),
+        RFIELD("throttleReadIOPSDevice", value_array, block_io.throttle_read_iops, &throttle_devices_type),
+        RFIELD("throttleWriteIOPSDevice", value_array, block_io.throttle_write_iops, &throttle_devices_type),
 };
 static const struct object_type block_io_type = OBJECT_TYPE(struct spec_resources, block_io_fields, NULL);
 
 static const struct field hugepage_fields[] = {
-        FIELD("pageSize", parse_string, struct spec_hugepage_limit, page_size, NULL),
-        FIELD("limit", parse_u64, struct spec_hugepage_limit, limit, NULL),
+        REQUIRED("pageSize", value_string, struct spec_hugepage_limit, page_size, NULL),
+        FIELD("limit", value_u64, struct spec_hugepage_limit, limit, NULL),
 };
-static int finish_hugepage(struct parser *p, void *dest)
-{
-        if (((struct spec_hugepage_limit *)dest)->page_size == NULL)
-                return parse_fail_field(p, "pageSize", "required");
-        return 0;
-}
-static const struct object_type hugepage_type = OBJECT_TYPE(struct spec_hugepage_limit, hugepage_fields, finish_hugepage);
+static const struct object_type hugepage_type = OBJECT_TYPE(struct spec_hugepage_limit, hugepage_fields, NULL);
 
 static const struct field net_priority_fields[] = {
-        FIELD("name", parse_string, struct spec_net_priority, name, NULL),
-        FIELD("priority", parse_u32, struct spec_net_priority, priority, NULL),
+        FIELD("name", value_string, struct spec_net_priority, name, NULL),
+        FIELD("priority", value_u32, struct spec_net_priority, priority, NULL),
 };
 static const struct object_type net_priority_type = OBJECT_TYPE(struct spec_net_priority, net_priority_fields, NULL);
 
 static const struct field network_fields[] = {
-        RFIELD("classID", parse_opt_u64, network.class_id, NULL),
-        RFIELD("priorities", parse_array, network.priorities,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_net_priority, &net_priority_type)),
+        RFIELD("classID", value_opt_u64, network.class_id, NULL),
+        RFIELD("priorities", value_array, network.priorities,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_net_priority, &net_priority_type)),
 };
 static const struct object_type network_type = OBJECT_TYPE(struct spec_resources, network_fields, NULL);
 
 /* The sub-objects of resources decode into the resources struct itself (offset 0). */
 static const struct field resources_fields[] = {
-        RFIELD("devices", parse_array, devices,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_device_cgroup, &device_cgroup_type)),
-        { "memory", parse_object, 0, &memory_type },
-        { "cpu", parse_object, 0, &cpu_type },
-        { "pids", parse_object, 0, &pids_type },
-        { "blockIO", parse_object, 0, &block_io_type },
-        RFIELD("hugepageLimits", parse_array, hugepage_limits,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_hugepage_limit, &hugepage_type)),
-        { "network", parse_object, 0, &network_type },
-        RFIELD("unified", parse_string_map, unified, NULL),
+        RFIELD("devices", value_array, devices,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_device_cgroup, &device_cgroup_type)),
+        FOLDED("memory", &memory_type),
+        FOLDED("cpu", &cpu_type),
+        FOLDED("pids", &pids_type),
+        FOLDED("blockIO", &block_io_type),
+        RFIELD("hugepageLimits", value_array, hugepage_limits,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_hugepage_limit, &hugepage_type)),
+        FOLDED("network", &network_type),
+        RFIELD("unified", value_string_map, unified, NULL),
 };
 #undef RFIELD
 const struct object_type resources_type = OBJECT_TYPE(struct spec_resources, resources_fields, NULL);
-
-void spec_free_resources(struct spec_resources *r)
-{
-        if (r == NULL)
-                return;
-        free(r->devices.items);
-        free(r->block_io.weight_device.items);
-        free(r->block_io.throttle_read_bps.items);
-        free(r->block_io.throttle_write_bps.items);
-        free(r->block_io.throttle_read_iops.items);
-        free(r->block_io.throttle_write_iops.items);
-        free(r->hugepage_limits.items);
-        free(r->network.priorities.items);
-        free(r->unified.items);
-        free(r);
-}

@@ -34,16 +34,14 @@ static const struct name_value seccomp_ops[] = {
 const struct enum_type seccomp_operator_enum = ENUM_TYPE(seccomp_ops, "seccomp operator");
 
 static const struct field seccomp_arg_fields[] = {
-        FIELD("index", parse_u32, struct spec_seccomp_arg, index, NULL),
-        FIELD("value", parse_u64, struct spec_seccomp_arg, value, NULL),
-        FIELD("valueTwo", parse_u64, struct spec_seccomp_arg, value_two, NULL),
-        FIELD("op", parse_enum, struct spec_seccomp_arg, op, &seccomp_operator_enum),
+        FIELD("index", value_u32, struct spec_seccomp_arg, index, NULL),
+        FIELD("value", value_u64, struct spec_seccomp_arg, value, NULL),
+        FIELD("valueTwo", value_u64, struct spec_seccomp_arg, value_two, NULL),
+        REQUIRED("op", value_enum, struct spec_seccomp_arg, op, &seccomp_operator_enum),
 };
 static int finish_seccomp_arg(struct parser *p, void *dest)
 {
         struct spec_seccomp_arg *a = dest;
-        if ((int)a->op < 0)
-                return parse_fail_field(p, "op", "required");
         if (a->index > 5)
                 return parse_fail_field(p, "index", "must be between 0 and 5");
         return 0;
@@ -51,50 +49,28 @@ static int finish_seccomp_arg(struct parser *p, void *dest)
 static const struct object_type seccomp_arg_type =
         OBJECT_TYPE(struct spec_seccomp_arg, seccomp_arg_fields, finish_seccomp_arg);
 
-static int parse_seccomp_arg(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        ((struct spec_seccomp_arg *)dest)->op = -1;
-        return parse_object(p, v, dest, arg);
-}
-
 static const struct field seccomp_rule_fields[] = {
-        FIELD("names", parse_strings, struct spec_seccomp_rule, names, NULL),
-        FIELD("action", parse_enum, struct spec_seccomp_rule, action, &seccomp_action_enum),
-        FIELD("errnoRet", parse_opt_u64, struct spec_seccomp_rule, errno_ret, NULL),
-        FIELD("args", parse_array, struct spec_seccomp_rule, args,
-              &(struct array_type)ARRAY_OF(parse_seccomp_arg, struct spec_seccomp_arg, &seccomp_arg_type)),
+        FIELD("names", value_strings, struct spec_seccomp_rule, names, NULL),
+        REQUIRED("action", value_enum, struct spec_seccomp_rule, action, &seccomp_action_enum),
+        FIELD("errnoRet", value_opt_u64, struct spec_seccomp_rule, errno_ret, NULL),
+        FIELD("args", value_array, struct spec_seccomp_rule, args,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_seccomp_arg, &seccomp_arg_type)),
 };
-static int finish_seccomp_rule(struct parser *p, void *dest)
-{
-        struct spec_seccomp_rule *r = dest;
-        if ((int)r->action < 0)
-                return parse_fail_field(p, "action", "required");
-        return 0;
-}
-static const struct object_type seccomp_rule_type =
-        OBJECT_TYPE(struct spec_seccomp_rule, seccomp_rule_fields, finish_seccomp_rule);
-
-static int parse_seccomp_rule(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        ((struct spec_seccomp_rule *)dest)->action = -1;
-        return parse_object(p, v, dest, arg);
-}
+static const struct object_type seccomp_rule_type = OBJECT_TYPE(struct spec_seccomp_rule, seccomp_rule_fields, NULL);
 
 static const struct field seccomp_fields[] = {
-        FIELD("defaultAction", parse_enum, struct spec_seccomp, default_action, &seccomp_action_enum),
-        FIELD("defaultErrnoRet", parse_opt_u64, struct spec_seccomp, default_errno_ret, NULL),
-        FIELD("architectures", parse_strings, struct spec_seccomp, architectures, NULL),
-        FIELD("flags", parse_strings, struct spec_seccomp, flags, NULL),
-        FIELD("listenerPath", parse_string, struct spec_seccomp, listener_path, NULL),
-        FIELD("listenerMetadata", parse_string, struct spec_seccomp, listener_metadata, NULL),
-        FIELD("syscalls", parse_array, struct spec_seccomp, syscalls,
-              &(struct array_type)ARRAY_OF(parse_seccomp_rule, struct spec_seccomp_rule, &seccomp_rule_type)),
+        REQUIRED("defaultAction", value_enum, struct spec_seccomp, default_action, &seccomp_action_enum),
+        FIELD("defaultErrnoRet", value_opt_u64, struct spec_seccomp, default_errno_ret, NULL),
+        FIELD("architectures", value_strings, struct spec_seccomp, architectures, NULL),
+        FIELD("flags", value_strings, struct spec_seccomp, flags, NULL),
+        FIELD("listenerPath", value_string, struct spec_seccomp, listener_path, NULL),
+        FIELD("listenerMetadata", value_string, struct spec_seccomp, listener_metadata, NULL),
+        FIELD("syscalls", value_array, struct spec_seccomp, syscalls,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_seccomp_rule, &seccomp_rule_type)),
 };
 static int finish_seccomp(struct parser *p, void *dest)
 {
         struct spec_seccomp *s = dest;
-        if ((int)s->default_action < 0)
-                return parse_fail_field(p, "defaultAction", "required");
         bool notify = s->default_action == SPEC_SECCOMP_NOTIFY;
         for (size_t i = 0; i < s->syscalls.len; i++)
                 notify |= s->syscalls.items[i].action == SPEC_SECCOMP_NOTIFY;
@@ -103,26 +79,3 @@ static int finish_seccomp(struct parser *p, void *dest)
         return 0;
 }
 const struct object_type seccomp_type = OBJECT_TYPE(struct spec_seccomp, seccomp_fields, finish_seccomp);
-
-int parse_seccomp(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        struct spec_seccomp **slot = dest;
-        if (*slot == NULL && (*slot = calloc(1, sizeof(**slot))) == NULL)
-                return parse_fail(p, "out of memory");
-        (*slot)->default_action = -1;
-        return parse_object(p, v, *slot, arg);
-}
-
-void spec_free_seccomp(struct spec_seccomp *s)
-{
-        if (s == NULL)
-                return;
-        for (size_t i = 0; i < s->syscalls.len; i++) {
-                free(s->syscalls.items[i].names.items);
-                free(s->syscalls.items[i].args.items);
-        }
-        free(s->syscalls.items);
-        free(s->architectures.items);
-        free(s->flags.items);
-        free(s);
-}

@@ -1,5 +1,5 @@
-/* config.json → struct spec: one dispatch table per OCI object, then the
- * cross-field rules the OCI spec and runc enforce. */
+/* config.json → struct spec: one dispatch table per OCI object (the rules
+ * across objects are in validate.c). */
 #define _GNU_SOURCE
 #include "spec/spec.h"
 
@@ -7,12 +7,10 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +18,6 @@
 #include "spec/tables.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-
 
 /* ---- custom field parsers ---- */
 
@@ -50,6 +47,8 @@ static int parse_capability_set(struct parser *p, json_object *v, void *dest, co
         return 0;
 }
 
+static const struct value_kind capability_set = { parse_capability_set, NULL }; /* uint64_t */
+
 static int parse_rlimit_type(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         (void)arg;
@@ -63,70 +62,42 @@ static int parse_rlimit_type(struct parser *p, json_object *v, void *dest, const
         *(int *)dest = resource;
         return 0;
 }
+static const struct value_kind rlimit_type_name = { parse_rlimit_type, NULL }; /* int RLIMIT_* */
 
 /* ---- process ---- */
 
 static const struct field user_fields[] = {
-        FIELD("uid", parse_u32, struct spec_user, uid, NULL),
-        FIELD("gid", parse_u32, struct spec_user, gid, NULL),
-        FIELD("umask", parse_opt_u64, struct spec_user, umask, NULL),
-        FIELD("additionalGids", parse_array, struct spec_user, additional_gids,
-              &(struct array_type)ARRAY_OF(parse_u32, uint32_t, NULL)),
-        FIELD("username", parse_string, struct spec_user, username, NULL),
+        FIELD("uid", value_u32, struct spec_user, uid, NULL),
+        FIELD("gid", value_u32, struct spec_user, gid, NULL),
+        FIELD("umask", value_opt_u64, struct spec_user, umask, NULL),
+        FIELD("additionalGids", value_array, struct spec_user, additional_gids,
+              &(struct array_type)ARRAY_OF(value_u32, uint32_t, NULL)),
+        FIELD("username", value_string, struct spec_user, username, NULL),
 };
 static const struct object_type user_type = OBJECT_TYPE(struct spec_user, user_fields, NULL);
 
 static const struct field capabilities_fields[] = {
-        FIELD("bounding", parse_capability_set, struct spec_capabilities, bounding, NULL),
-        FIELD("effective", parse_capability_set, struct spec_capabilities, effective, NULL),
-        FIELD("inheritable", parse_capability_set, struct spec_capabilities, inheritable, NULL),
-        FIELD("permitted", parse_capability_set, struct spec_capabilities, permitted, NULL),
-        FIELD("ambient", parse_capability_set, struct spec_capabilities, ambient, NULL),
+        FIELD("bounding", capability_set, struct spec_capabilities, bounding, NULL),
+        FIELD("effective", capability_set, struct spec_capabilities, effective, NULL),
+        FIELD("inheritable", capability_set, struct spec_capabilities, inheritable, NULL),
+        FIELD("permitted", capability_set, struct spec_capabilities, permitted, NULL),
+        FIELD("ambient", capability_set, struct spec_capabilities, ambient, NULL),
 };
 static const struct object_type capabilities_type =
         OBJECT_TYPE(struct spec_capabilities, capabilities_fields, NULL);
 
-static int parse_capabilities(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        struct spec_process *process = dest;
-        process->has_capabilities = true;
-        return parse_object(p, v, &process->capabilities, &capabilities_type);
-}
-
 static const struct field rlimit_fields[] = {
-        FIELD("type", parse_rlimit_type, struct spec_rlimit, resource, NULL),
-        FIELD("soft", parse_u64, struct spec_rlimit, soft, NULL),
-        FIELD("hard", parse_u64, struct spec_rlimit, hard, NULL),
+        REQUIRED("type", rlimit_type_name, struct spec_rlimit, resource, NULL),
+        FIELD("soft", value_u64, struct spec_rlimit, soft, NULL),
+        FIELD("hard", value_u64, struct spec_rlimit, hard, NULL),
 };
-
-static int finish_rlimit(struct parser *p, void *dest)
-{
-        struct spec_rlimit *r = dest;
-        if (r->resource < 0)
-                return parse_fail_field(p, "type", "required");
-        return 0;
-}
-static const struct object_type rlimit_type = OBJECT_TYPE(struct spec_rlimit, rlimit_fields, finish_rlimit);
-
-static int parse_rlimit(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        ((struct spec_rlimit *)dest)->resource = -1;
-        return parse_object(p, v, dest, arg);
-}
+static const struct object_type rlimit_type = OBJECT_TYPE(struct spec_rlimit, rlimit_fields, NULL);
 
 static const struct field console_size_fields[] = {
-        FIELD("height", parse_u32, struct spec_process, console_height, NULL),
-        FIELD("width", parse_u32, struct spec_process, console_width, NULL),
+        FIELD("height", value_u32, struct spec_process, console_height, NULL),
+        FIELD("width", value_u32, struct spec_process, console_width, NULL),
 };
 static const struct object_type console_size_type = OBJECT_TYPE(struct spec_process, console_size_fields, NULL);
-
-static int parse_console_size(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        ((struct spec_process *)dest)->has_console_size = true;
-        return parse_object(p, v, dest, &console_size_type);
-}
 
 static const struct name_value scheduler_policies[] = {
         { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },  { "SCHED_RR", 2 },
@@ -141,14 +112,14 @@ static const struct name_value scheduler_flag_names[] = {
 static const struct enum_type scheduler_flag_type = ENUM_TYPE(scheduler_flag_names, "scheduler flag");
 
 static const struct field scheduler_fields[] = {
-        FIELD("policy", parse_enum, struct spec_scheduler, policy,
+        FIELD("policy", value_enum, struct spec_scheduler, policy,
               &(struct enum_type)ENUM_TYPE(scheduler_policies, "scheduler policy")),
-        FIELD("nice", parse_i32, struct spec_scheduler, nice, NULL),
-        FIELD("priority", parse_i32, struct spec_scheduler, priority, NULL),
-        FIELD("flags", parse_flags, struct spec_scheduler, flags, &scheduler_flag_type),
-        FIELD("runtime", parse_u64, struct spec_scheduler, runtime, NULL),
-        FIELD("deadline", parse_u64, struct spec_scheduler, deadline, NULL),
-        FIELD("period", parse_u64, struct spec_scheduler, period, NULL),
+        FIELD("nice", value_i32, struct spec_scheduler, nice, NULL),
+        FIELD("priority", value_i32, struct spec_scheduler, priority, NULL),
+        FIELD("flags", value_flags, struct spec_scheduler, flags, &scheduler_flag_type),
+        FIELD("runtime", value_u64, struct spec_scheduler, runtime, NULL),
+        FIELD("deadline", value_u64, struct spec_scheduler, deadline, NULL),
+        FIELD("period", value_u64, struct spec_scheduler, period, NULL),
 };
 #define SCHED_DEADLINE_POLICY 6
 #define SCHED_DEADLINE_MIN_RUNTIME 1024 /* ns: the kernel keeps runtimes in units of 2^DL_SCALE */
@@ -181,65 +152,51 @@ static int finish_scheduler(struct parser *p, void *dest)
 static const struct object_type scheduler_type =
         OBJECT_TYPE(struct spec_scheduler, scheduler_fields, finish_scheduler);
 
-static int parse_scheduler(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        struct spec_process *process = dest;
-        process->has_scheduler = true;
-        return parse_object(p, v, &process->scheduler, &scheduler_type);
-}
-
 static const struct name_value io_classes[] = {
         { "IOPRIO_CLASS_RT", 1 },
         { "IOPRIO_CLASS_BE", 2 },
         { "IOPRIO_CLASS_IDLE", 3 },
 };
 static const struct field io_priority_fields[] = {
-        FIELD("class", parse_enum, struct spec_io_priority, io_class,
+        FIELD("class", value_enum, struct spec_io_priority, io_class,
               &(struct enum_type)ENUM_TYPE(io_classes, "I/O priority class")),
-        FIELD("priority", parse_i32, struct spec_io_priority, priority, NULL),
+        FIELD("priority", value_i32, struct spec_io_priority, priority, NULL),
 };
 static const struct object_type io_priority_type = OBJECT_TYPE(struct spec_io_priority, io_priority_fields, NULL);
 
-static int parse_io_priority(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        struct spec_process *process = dest;
-        process->has_io_priority = true;
-        return parse_object(p, v, &process->io_priority, &io_priority_type);
-}
-
 static const struct field cpu_affinity_fields[] = {
-        FIELD("initial", parse_id_set, struct spec_process, exec_cpu_affinity_initial, NULL),
-        FIELD("final", parse_id_set, struct spec_process, exec_cpu_affinity_final, NULL),
+        FIELD("initial", value_id_set, struct spec_process, exec_cpu_affinity_initial, NULL),
+        FIELD("final", value_id_set, struct spec_process, exec_cpu_affinity_final, NULL),
 };
 static const struct object_type cpu_affinity_type = OBJECT_TYPE(struct spec_process, cpu_affinity_fields, NULL);
 
 /* Fields whose JSON object is folded into struct spec_process itself take offset 0. */
 static const struct field process_fields[] = {
-        FIELD("terminal", parse_bool, struct spec_process, terminal, NULL),
-        { "consoleSize", parse_console_size, 0, NULL },
-        FIELD("user", parse_object, struct spec_process, user, &user_type),
-        FIELD("args", parse_strings, struct spec_process, args, NULL),
-        FIELD("env", parse_strings, struct spec_process, env, NULL),
-        FIELD("cwd", parse_string, struct spec_process, cwd, NULL),
-        { "capabilities", parse_capabilities, 0, NULL },
-        FIELD("rlimits", parse_array, struct spec_process, rlimits,
-              &(struct array_type)ARRAY_OF(parse_rlimit, struct spec_rlimit, &rlimit_type)),
-        FIELD("noNewPrivileges", parse_bool, struct spec_process, no_new_privileges, NULL),
-        FIELD("apparmorProfile", parse_string, struct spec_process, apparmor_profile, NULL),
-        FIELD("selinuxLabel", parse_string, struct spec_process, selinux_label, NULL),
-        FIELD("oomScoreAdj", parse_opt_i64, struct spec_process, oom_score_adj, NULL),
-        { "scheduler", parse_scheduler, 0, NULL },
-        { "ioPriority", parse_io_priority, 0, NULL },
-        { "execCPUAffinity", parse_object, 0, &cpu_affinity_type },
+        FIELD("terminal", value_bool, struct spec_process, terminal, NULL),
+        FOLDED_FLAGGED("consoleSize", &console_size_type, struct spec_process, has_console_size),
+        FIELD("user", value_object, struct spec_process, user, &user_type),
+        FIELD("args", value_strings, struct spec_process, args, NULL),
+        FIELD("env", value_strings, struct spec_process, env, NULL),
+        REQUIRED("cwd", value_string, struct spec_process, cwd, NULL),
+        FIELD_FLAGGED("capabilities", value_object, struct spec_process, capabilities, &capabilities_type,
+                      has_capabilities),
+        FIELD("rlimits", value_array, struct spec_process, rlimits,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_rlimit, &rlimit_type)),
+        FIELD("noNewPrivileges", value_bool, struct spec_process, no_new_privileges, NULL),
+        FIELD("apparmorProfile", value_string, struct spec_process, apparmor_profile, NULL),
+        FIELD("selinuxLabel", value_string, struct spec_process, selinux_label, NULL),
+        FIELD("oomScoreAdj", value_opt_i64, struct spec_process, oom_score_adj, NULL),
+        FIELD_FLAGGED("scheduler", value_object, struct spec_process, scheduler, &scheduler_type, has_scheduler),
+        FIELD_FLAGGED("ioPriority", value_object, struct spec_process, io_priority, &io_priority_type,
+                      has_io_priority),
+        FOLDED("execCPUAffinity", &cpu_affinity_type),
 };
 
 static int finish_process(struct parser *p, void *dest)
 {
         struct spec_process *process = dest;
-        if (process->cwd == NULL || process->cwd[0] != '/')
-                return parse_fail_field(p, "cwd", process->cwd == NULL ? "required" : "must be an absolute path");
+        if (process->cwd[0] != '/')
+                return parse_fail_field(p, "cwd", "must be an absolute path");
         for (size_t i = 0; i < process->rlimits.len; i++)
                 for (size_t j = 0; j < i; j++)
                         if (process->rlimits.items[i].resource == process->rlimits.items[j].resource)
@@ -255,9 +212,9 @@ static const struct object_type process_type = OBJECT_TYPE(struct spec_process, 
 /* ---- mounts ---- */
 
 static const struct field id_mapping_fields[] = {
-        FIELD("containerID", parse_u32, struct spec_id_mapping, container_id, NULL),
-        FIELD("hostID", parse_u32, struct spec_id_mapping, host_id, NULL),
-        FIELD("size", parse_u32, struct spec_id_mapping, size, NULL),
+        FIELD("containerID", value_u32, struct spec_id_mapping, container_id, NULL),
+        FIELD("hostID", value_u32, struct spec_id_mapping, host_id, NULL),
+        FIELD("size", value_u32, struct spec_id_mapping, size, NULL),
 };
 static int finish_id_mapping(struct parser *p, void *dest)
 {
@@ -270,66 +227,64 @@ static int finish_id_mapping(struct parser *p, void *dest)
 }
 static const struct object_type id_mapping_type =
         OBJECT_TYPE(struct spec_id_mapping, id_mapping_fields, finish_id_mapping);
-static const struct array_type id_mappings_type = ARRAY_OF(parse_object, struct spec_id_mapping, &id_mapping_type);
+static const struct array_type id_mappings_type = ARRAY_OF(value_object, struct spec_id_mapping, &id_mapping_type);
 
 static const struct field mount_fields[] = {
-        FIELD("destination", parse_string, struct spec_mount, destination, NULL),
-        FIELD("source", parse_string, struct spec_mount, source, NULL),
-        FIELD("type", parse_string, struct spec_mount, type, NULL),
-        FIELD("options", parse_strings, struct spec_mount, options, NULL),
-        FIELD("uidMappings", parse_array, struct spec_mount, uid_mappings, &id_mappings_type),
-        FIELD("gidMappings", parse_array, struct spec_mount, gid_mappings, &id_mappings_type),
+        REQUIRED("destination", value_string, struct spec_mount, destination, NULL),
+        FIELD("source", value_string, struct spec_mount, source, NULL),
+        FIELD("type", value_string, struct spec_mount, type, NULL),
+        FIELD("options", value_strings, struct spec_mount, options, NULL),
+        FIELD("uidMappings", value_array, struct spec_mount, uid_mappings, &id_mappings_type),
+        FIELD("gidMappings", value_array, struct spec_mount, gid_mappings, &id_mappings_type),
 };
 static int finish_mount(struct parser *p, void *dest)
 {
         struct spec_mount *m = dest;
-        if (m->destination == NULL || m->destination[0] == '\0')
+        if (m->destination[0] == '\0')
                 return parse_fail_field(p, "destination", "required");
         if ((m->uid_mappings.len == 0) != (m->gid_mappings.len == 0))
                 return parse_fail(p, "uidMappings and gidMappings must be given together");
         size_t bad = 0;
-        nook_err why = NULL;
+        _cleanup_error_ nook_err why = NULL;
         if (mount_options_parse(m->type, m->options.items, m->options.len, &m->parsed, &bad, &why) < 0) {
                 char field[32];
                 snprintf(field, sizeof(field), "options[%zu]", bad);
-                int ret = parse_fail_field(p, bad < m->options.len ? field : "type", "%s (mount on `%s`)", why->msg,
-                                           m->destination);
-                nook_error_free(&why);
-                return ret;
+                return parse_fail_field(p, bad < m->options.len ? field : "type", "%s (mount on `%s`)", why->msg,
+                                        m->destination);
         }
         return 0;
 }
-static const struct object_type mount_type = OBJECT_TYPE(struct spec_mount, mount_fields, finish_mount);
+/* What finish_mount made: the parsed options. */
+static void release_mount(void *dest)
+{
+        mount_options_free(&((struct spec_mount *)dest)->parsed);
+}
+static const struct object_type mount_type = {
+        mount_fields, ARRAY_SIZE(mount_fields), sizeof(struct spec_mount), finish_mount, release_mount,
+};
 
 /* ---- hooks ---- */
 
-static int parse_hook_env(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        struct spec_hook *hook = dest;
-        hook->has_env = true;
-        return parse_strings(p, v, &hook->env, arg);
-}
-
 static const struct field hook_fields[] = {
-        FIELD("path", parse_string, struct spec_hook, path, NULL),
-        FIELD("args", parse_strings, struct spec_hook, args, NULL),
-        { "env", parse_hook_env, 0, NULL },
-        FIELD("timeout", parse_i64, struct spec_hook, timeout, NULL),
+        REQUIRED("path", value_string, struct spec_hook, path, NULL),
+        FIELD("args", value_strings, struct spec_hook, args, NULL),
+        FIELD_FLAGGED("env", value_strings, struct spec_hook, env, NULL, has_env),
+        FIELD("timeout", value_i64, struct spec_hook, timeout, NULL),
 };
 static int finish_hook(struct parser *p, void *dest)
 {
         struct spec_hook *h = dest;
-        if (h->path == NULL || h->path[0] != '/')
-                return parse_fail_field(p, "path", h->path == NULL ? "required" : "must be an absolute path");
+        if (h->path[0] != '/')
+                return parse_fail_field(p, "path", "must be an absolute path");
         if (h->timeout < 0)
                 return parse_fail_field(p, "timeout", "must be positive");
         return 0;
 }
 static const struct object_type hook_type = OBJECT_TYPE(struct spec_hook, hook_fields, finish_hook);
-static const struct array_type hooks_type = ARRAY_OF(parse_object, struct spec_hook, &hook_type);
+static const struct array_type hooks_type = ARRAY_OF(value_object, struct spec_hook, &hook_type);
 
 #define HOOK_FIELD(name, kind) \
-        { name, parse_array, offsetof(struct spec, hooks) + (kind) * sizeof(spec_hooks), &hooks_type }
+        { name, &value_array, offsetof(struct spec, hooks) + (kind) * sizeof(spec_hooks), &hooks_type, false, false, 0 }
 static const struct field hooks_fields[] = {
         HOOK_FIELD("prestart", HOOK_PRESTART),
         HOOK_FIELD("createRuntime", HOOK_CREATE_RUNTIME),
@@ -349,14 +304,12 @@ static const struct name_value namespace_names[] = {
 const struct enum_type namespace_enum = ENUM_TYPE(namespace_names, "namespace");
 
 static const struct field namespace_fields[] = {
-        FIELD("type", parse_enum, struct spec_namespace, type, &namespace_enum),
-        FIELD("path", parse_string, struct spec_namespace, path, NULL),
+        REQUIRED("type", value_enum, struct spec_namespace, type, &namespace_enum),
+        FIELD("path", value_string, struct spec_namespace, path, NULL),
 };
 static int finish_namespace(struct parser *p, void *dest)
 {
         struct spec_namespace *ns = dest;
-        if ((int)ns->type < 0)
-                return parse_fail_field(p, "type", "required");
         if (ns->path != NULL && ns->path[0] != '/')
                 return parse_fail_field(p, "path", "must be an absolute path");
         if (ns->path != NULL && ns->path[0] == '\0')
@@ -365,15 +318,9 @@ static int finish_namespace(struct parser *p, void *dest)
 }
 static const struct object_type namespace_type = OBJECT_TYPE(struct spec_namespace, namespace_fields, finish_namespace);
 
-static int parse_namespace(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        ((struct spec_namespace *)dest)->type = -1;
-        return parse_object(p, v, dest, arg);
-}
-
 static const struct field time_offset_fields[] = {
-        FIELD("secs", parse_i64, struct spec_time_offset, secs, NULL),
-        FIELD("nanosecs", parse_u32, struct spec_time_offset, nanosecs, NULL),
+        FIELD("secs", value_i64, struct spec_time_offset, secs, NULL),
+        FIELD("nanosecs", value_u32, struct spec_time_offset, nanosecs, NULL),
 };
 static int finish_time_offset(struct parser *p, void *dest)
 {
@@ -386,8 +333,8 @@ static int finish_time_offset(struct parser *p, void *dest)
 static const struct object_type time_offset_type =
         OBJECT_TYPE(struct spec_time_offset, time_offset_fields, finish_time_offset);
 static const struct field time_offsets_fields[] = {
-        FIELD("monotonic", parse_object, struct spec_linux, time_monotonic, &time_offset_type),
-        FIELD("boottime", parse_object, struct spec_linux, time_boottime, &time_offset_type),
+        FIELD("monotonic", value_object, struct spec_linux, time_monotonic, &time_offset_type),
+        FIELD("boottime", value_object, struct spec_linux, time_boottime, &time_offset_type),
 };
 static const struct object_type time_offsets_type = OBJECT_TYPE(struct spec_linux, time_offsets_fields, NULL);
 
@@ -410,23 +357,22 @@ static int parse_device_path(struct parser *p, json_object *v, void *dest, const
         *(const char **)dest = json_object_get_string(v);
         return 0;
 }
+static const struct value_kind device_path = { parse_device_path, NULL }; /* into the JSON tree */
 
 static const struct field device_fields[] = {
-        FIELD("type", parse_type_letter, struct spec_device, type, "cbup"),
-        FIELD("path", parse_device_path, struct spec_device, path, NULL),
-        FIELD("major", parse_i64, struct spec_device, major, NULL),
-        FIELD("minor", parse_i64, struct spec_device, minor, NULL),
-        FIELD("fileMode", parse_opt_u64, struct spec_device, file_mode, NULL),
-        FIELD("uid", parse_opt_u64, struct spec_device, uid, NULL),
-        FIELD("gid", parse_opt_u64, struct spec_device, gid, NULL),
+        REQUIRED("path", device_path, struct spec_device, path, NULL),
+        REQUIRED("type", value_type_letter, struct spec_device, type, "cbup"),
+        FIELD("major", value_i64, struct spec_device, major, NULL),
+        FIELD("minor", value_i64, struct spec_device, minor, NULL),
+        FIELD("fileMode", value_opt_u64, struct spec_device, file_mode, NULL),
+        FIELD("uid", value_opt_u64, struct spec_device, uid, NULL),
+        FIELD("gid", value_opt_u64, struct spec_device, gid, NULL),
 };
 static int finish_device(struct parser *p, void *dest)
 {
         struct spec_device *d = dest;
-        if (d->path == NULL || d->path[0] != '/')
-                return parse_fail_field(p, "path", d->path == NULL ? "required" : "must be an absolute path");
-        if (d->type == 0)
-                return parse_fail_field(p, "type", "required");
+        if (d->path[0] != '/')
+                return parse_fail_field(p, "path", "must be an absolute path");
         if (d->type != 'p' && (d->major < 0 || d->minor < 0))
                 return parse_fail(p, "major and minor are required for device type '%c'", d->type);
         if (d->uid.set && d->uid.value > UINT32_MAX)
@@ -437,12 +383,14 @@ static int finish_device(struct parser *p, void *dest)
 }
 static const struct object_type device_type = OBJECT_TYPE(struct spec_device, device_fields, finish_device);
 
+/* major and minor start at -1: absent, which only a 'p' device may leave them. */
 static int parse_device(struct parser *p, json_object *v, void *dest, const void *arg)
 {
         struct spec_device *d = dest;
         d->major = d->minor = -1;
         return parse_object(p, v, dest, arg);
 }
+static const struct value_kind device = { parse_device, release_object };
 
 /* ---- linux.personality ---- */
 
@@ -451,39 +399,31 @@ static const struct name_value personality_domains[] = {
         { "LINUX32", PER_LINUX32 },
 };
 static const struct field personality_fields[] = {
-        FIELD("domain", parse_enum, struct spec_linux, personality,
+        FIELD("domain", value_enum, struct spec_linux, personality,
               &(struct enum_type)ENUM_TYPE(personality_domains, "personality domain")),
 };
 static const struct object_type personality_type = OBJECT_TYPE(struct spec_linux, personality_fields, NULL);
 
-static int parse_personality(struct parser *p, json_object *v, void *dest, const void *arg)
-{
-        (void)arg;
-        struct spec_linux *linux_ = dest;
-        linux_->has_personality = true;
-        return parse_object(p, v, linux_, &personality_type);
-}
-
 static const struct field linux_fields[] = {
-        FIELD("namespaces", parse_array, struct spec_linux, namespaces,
-              &(struct array_type)ARRAY_OF(parse_namespace, struct spec_namespace, &namespace_type)),
-        FIELD("uidMappings", parse_array, struct spec_linux, uid_mappings, &id_mappings_type),
-        FIELD("gidMappings", parse_array, struct spec_linux, gid_mappings, &id_mappings_type),
-        { "timeOffsets", parse_object, 0, &time_offsets_type },
-        FIELD("devices", parse_array, struct spec_linux, devices,
-              &(struct array_type)ARRAY_OF(parse_device, struct spec_device, &device_type)),
-        FIELD("cgroupsPath", parse_string, struct spec_linux, cgroups_path, NULL),
-        FIELD("resources", parse_object_ptr, struct spec_linux, resources, &resources_type),
-        FIELD("rootfsPropagation", parse_string, struct spec_linux, rootfs_propagation, NULL),
-        FIELD("maskedPaths", parse_strings, struct spec_linux, masked_paths, NULL),
-        FIELD("readonlyPaths", parse_strings, struct spec_linux, readonly_paths, NULL),
-        FIELD("sysctl", parse_string_map, struct spec_linux, sysctl, NULL),
-        FIELD("seccomp", parse_seccomp, struct spec_linux, seccomp, &seccomp_type),
-        { "personality", parse_personality, 0, NULL },
-        FIELD("mountLabel", parse_string, struct spec_linux, mount_label, NULL),
-        FIELD("memoryPolicy", parse_memory_policy, struct spec_linux, memory_policy, NULL),
-        FIELD("netDevices", parse_object_map, struct spec_linux, net_devices, &net_devices_type),
-        FIELD("intelRdt", parse_object_ptr, struct spec_linux, intel_rdt, &intel_rdt_type),
+        FIELD("namespaces", value_array, struct spec_linux, namespaces,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_namespace, &namespace_type)),
+        FIELD("uidMappings", value_array, struct spec_linux, uid_mappings, &id_mappings_type),
+        FIELD("gidMappings", value_array, struct spec_linux, gid_mappings, &id_mappings_type),
+        FOLDED("timeOffsets", &time_offsets_type),
+        FIELD("devices", value_array, struct spec_linux, devices,
+              &(struct array_type)ARRAY_OF(device, struct spec_device, &device_type)),
+        FIELD("cgroupsPath", value_string, struct spec_linux, cgroups_path, NULL),
+        FIELD("resources", value_object_ptr, struct spec_linux, resources, &resources_type),
+        FIELD("rootfsPropagation", value_string, struct spec_linux, rootfs_propagation, NULL),
+        FIELD("maskedPaths", value_strings, struct spec_linux, masked_paths, NULL),
+        FIELD("readonlyPaths", value_strings, struct spec_linux, readonly_paths, NULL),
+        FIELD("sysctl", value_string_map, struct spec_linux, sysctl, NULL),
+        FIELD("seccomp", value_object_ptr, struct spec_linux, seccomp, &seccomp_type),
+        FOLDED_FLAGGED("personality", &personality_type, struct spec_linux, has_personality),
+        FIELD("mountLabel", value_string, struct spec_linux, mount_label, NULL),
+        FIELD("memoryPolicy", value_object_ptr, struct spec_linux, memory_policy, &memory_policy_type),
+        FIELD("netDevices", value_object_map, struct spec_linux, net_devices, &net_devices_type),
+        FIELD("intelRdt", value_object_ptr, struct spec_linux, intel_rdt, &intel_rdt_type),
 };
 
 static const char *const propagation_names[] = { "private", "rprivate", "slave", "rslave",
@@ -523,132 +463,25 @@ static const struct object_type linux_type = OBJECT_TYPE(struct spec_linux, linu
 /* ---- the document ---- */
 
 static const struct field root_fields[] = {
-        FIELD("path", parse_string, struct spec, root_path, NULL),
-        FIELD("readonly", parse_bool, struct spec, root_readonly, NULL),
+        REQUIRED("path", value_string, struct spec, root_path, NULL),
+        FIELD("readonly", value_bool, struct spec, root_readonly, NULL),
 };
 static const struct object_type root_type = OBJECT_TYPE(struct spec, root_fields, NULL);
 
-static int validate_spec(struct parser *p, void *dest);
-
 static const struct field spec_fields[] = {
-        FIELD("ociVersion", parse_string, struct spec, oci_version, NULL),
-        { "root", parse_object, 0, &root_type },
-        FIELD("process", parse_object_ptr, struct spec, process, &process_type),
-        FIELD("hostname", parse_string, struct spec, hostname, NULL),
-        FIELD("domainname", parse_string, struct spec, domainname, NULL),
-        FIELD("mounts", parse_array, struct spec, mounts,
-              &(struct array_type)ARRAY_OF(parse_object, struct spec_mount, &mount_type)),
-        { "hooks", parse_object, 0, &hooks_object_type },
-        FIELD("annotations", parse_string_map, struct spec, annotations, NULL),
-        FIELD("linux", parse_object_ptr, struct spec, linux, &linux_type),
+        REQUIRED("ociVersion", value_string, struct spec, oci_version, NULL),
+        /* Folded and required: a missing root is reported as "root.path: required". */
+        { .name = "root", .kind = &value_object, .arg = &root_type, .required = true },
+        REQUIRED("process", value_object_ptr, struct spec, process, &process_type),
+        FIELD("hostname", value_string, struct spec, hostname, NULL),
+        FIELD("domainname", value_string, struct spec, domainname, NULL),
+        FIELD("mounts", value_array, struct spec, mounts,
+              &(struct array_type)ARRAY_OF(value_object, struct spec_mount, &mount_type)),
+        FOLDED("hooks", &hooks_object_type),
+        FIELD("annotations", value_string_map, struct spec, annotations, NULL),
+        FIELD("linux", value_object_ptr, struct spec, linux, &linux_type),
 };
 static const struct object_type spec_type = OBJECT_TYPE(struct spec, spec_fields, validate_spec);
-
-const struct spec_namespace *spec_namespace(const struct spec *spec, enum spec_namespace_type type)
-{
-        if (spec->linux == NULL)
-                return NULL;
-        for (size_t i = 0; i < spec->linux->namespaces.len; i++)
-                if (spec->linux->namespaces.items[i].type == type)
-                        return &spec->linux->namespaces.items[i];
-        return NULL;
-}
-
-static bool has_namespace(const struct spec *spec, enum spec_namespace_type type)
-{
-        return spec_namespace(spec, type) != NULL;
-}
-
-enum spec_namespace_type spec_sysctl_namespace(const char *key)
-{
-        static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                                "kernel.sem",    "kernel.shmall", "kernel.shmmax",
-                                                "kernel.shmmni", "kernel.shm_rmid_forced" };
-        for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
-                if (strcmp(key, ipc_keys[i]) == 0)
-                        return NS_IPC;
-        if (strncmp(key, "fs.mqueue.", 10) == 0)
-                return NS_IPC;
-        if (strncmp(key, "net.", 4) == 0)
-                return NS_NETWORK;
-        if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
-                return NS_UTS;
-        return NS_TYPE_COUNT;
-}
-
-/* A sysctl key as a path under /proc/sys must not climb out of it. */
-static bool sysctl_key_is_sane(const char *key)
-{
-        if (key[0] == '\0' || key[0] == '.' || key[0] == '/' || strstr(key, "..") != NULL)
-                return false;
-        return true;
-}
-
-static int validate_spec(struct parser *p, void *dest)
-{
-        struct spec *s = dest;
-        if (s->oci_version == NULL)
-                return parse_fail_field(p, "ociVersion", "required");
-        /* Any 1.x is accepted: refusing newer minor versions is a known crun bug. */
-        if (strncmp(s->oci_version, "1.", 2) != 0)
-                return parse_fail_field(p, "ociVersion", "unsupported version \"%s\" (nook supports 1.x)",
-                                        s->oci_version);
-        if (s->root_path == NULL || s->root_path[0] == '\0')
-                return parse_fail_field(p, "root.path", "required");
-        if (s->process == NULL)
-                return parse_fail_field(p, "process", "required");
-        if (s->process->args.len == 0)
-                return parse_fail_field(p, "process.args", "required and must not be empty");
-        if (s->process->args.items[0][0] == '\0')
-                return parse_fail_field(p, "process.args[0]", "must not be empty");
-
-        bool userns = has_namespace(s, NS_USER);
-        const struct spec_linux *l = s->linux;
-        if (l != NULL && (l->uid_mappings.len > 0 || l->gid_mappings.len > 0) && !userns)
-                return parse_fail_field(p, "linux.uidMappings", "given without a user namespace");
-        if (userns && spec_namespace(s, NS_USER)->path == NULL &&
-            (l->uid_mappings.len == 0 || l->gid_mappings.len == 0))
-                return parse_fail_field(p, l->uid_mappings.len == 0 ? "linux.uidMappings" : "linux.gidMappings",
-                                        "required with a new user namespace");
-        if (s->hostname != NULL && s->hostname[0] != '\0' && !has_namespace(s, NS_UTS))
-                return parse_fail_field(p, "hostname", "needs its own uts namespace");
-        if (s->domainname != NULL && s->domainname[0] != '\0' && !has_namespace(s, NS_UTS))
-                return parse_fail_field(p, "domainname", "needs its own uts namespace");
-        if (!has_namespace(s, NS_MOUNT)) {
-                /* Without a mount namespace of its own, these would change the host's mounts
-                 * (mounts[] are left out, as runc does). */
-                if (s->root_readonly)
-                        return parse_fail_field(p, "root.readonly", "needs a mount namespace");
-                if (l != NULL && l->masked_paths.len > 0)
-                        return parse_fail_field(p, "linux.maskedPaths", "need a mount namespace");
-                if (l != NULL && l->readonly_paths.len > 0)
-                        return parse_fail_field(p, "linux.readonlyPaths", "need a mount namespace");
-        }
-        if (l != NULL && (l->time_monotonic.set || l->time_boottime.set)) {
-                const struct spec_namespace *time = spec_namespace(s, NS_TIME);
-                if (time == NULL || time->path != NULL)
-                        return parse_fail_field(p, "linux.timeOffsets", "needs a new time namespace");
-        }
-        for (size_t i = 0; l != NULL && i < l->sysctl.len; i++) {
-                const char *key = l->sysctl.items[i].key;
-                enum spec_namespace_type ns = spec_sysctl_namespace(key);
-                if (!sysctl_key_is_sane(key))
-                        return parse_fail(p, "linux.sysctl: invalid key \"%s\"", key);
-                if (ns == NS_TYPE_COUNT)
-                        return parse_fail(p, "linux.sysctl: \"%s\" is not in a separate kernel namespace", key);
-                if (!has_namespace(s, ns))
-                        return parse_fail(p, "linux.sysctl: \"%s\" needs its own %s namespace", key,
-                                          spec_namespace_name(ns));
-                /* Two values for one name: which one wins would be an accident of order. */
-                bool hostname = strcmp(key, "kernel.hostname") == 0 && s->hostname != NULL && s->hostname[0] != '\0';
-                bool domainname = strcmp(key, "kernel.domainname") == 0 && s->domainname != NULL &&
-                                  s->domainname[0] != '\0';
-                if (hostname || domainname)
-                        return parse_fail(p, "linux.sysctl: \"%s\" conflicts with the \"%s\" field: give one of them",
-                                          key, hostname ? "hostname" : "domainname");
-        }
-        return validate_host_resources(p, s);
-}
 
 /* ---- entry points ---- */
 
@@ -752,29 +585,22 @@ int spec_load(const char *bundle, struct spec **out, nook_err *err)
         return 0;
 }
 
-static int parse_fragment(const char *text, size_t len, const struct object_type *type, void **out,
-                          json_object **json, nook_err *err)
+/* text → a JSON tree (*json, which owns the strings) and a struct of type (*out). */
+static int parse_text_fragment(const char *text, size_t len, const struct object_type *type, void **out,
+                               json_object **json, nook_err *err)
 {
-        json_object *root = NULL;
+        _cleanup_json_ json_object *root = NULL;
         int ret = parse_json_text(text, len, &root, err);
-        if (ret < 0)
-                return ret;
-        void *obj = NULL;
-        struct parser p = { .err = err };
-        ret = parse_object_ptr(&p, root, &obj, type);
-        if (ret < 0) {
-                free(obj);
-                json_object_put(root);
-                return ret;
-        }
-        *out = obj;
-        *json = root;
-        return 0;
+        if (ret == 0)
+                ret = parse_fragment(root, type, out, err);
+        if (ret == 0)
+                *json = steal_pointer(&root);
+        return ret;
 }
 
 int spec_parse_process(const char *text, size_t len, struct spec_process **out, json_object **json, nook_err *err)
 {
-        int ret = parse_fragment(text, len, &process_type, (void **)out, json, err);
+        int ret = parse_text_fragment(text, len, &process_type, (void **)out, json, err);
         if (ret == 0 && (*out)->args.len == 0) {
                 spec_process_free(*out);
                 json_object_put(*json);
@@ -786,56 +612,32 @@ int spec_parse_process(const char *text, size_t len, struct spec_process **out, 
 int spec_parse_resources(const char *text, size_t len, struct spec_resources **out, json_object **json,
                          nook_err *err)
 {
-        return parse_fragment(text, len, &resources_type, (void **)out, json, err);
+        return parse_text_fragment(text, len, &resources_type, (void **)out, json, err);
 }
+
+/* The frees walk the tables the parse used: what a field's kind allocated, its kind releases. */
 
 void spec_process_free(struct spec_process *process)
 {
         if (process == NULL)
                 return;
-        free(process->user.additional_gids.items);
-        free(process->args.items);
-        free(process->env.items);
-        free(process->rlimits.items);
-        free(process->exec_cpu_affinity_initial.bits);
-        free(process->exec_cpu_affinity_final.bits);
+        release_object(process, &process_type);
         free(process);
+}
+
+void spec_free_resources(struct spec_resources *r)
+{
+        if (r == NULL)
+                return;
+        release_object(r, &resources_type);
+        free(r);
 }
 
 void spec_free(struct spec *spec)
 {
         if (spec == NULL)
                 return;
-        spec_process_free(spec->process);
-        for (size_t i = 0; i < spec->mounts.len; i++) {
-                free(spec->mounts.items[i].options.items);
-                mount_options_free(&spec->mounts.items[i].parsed);
-                free(spec->mounts.items[i].uid_mappings.items);
-                free(spec->mounts.items[i].gid_mappings.items);
-        }
-        free(spec->mounts.items);
-        for (int k = 0; k < HOOK_KIND_COUNT; k++) {
-                for (size_t i = 0; i < spec->hooks[k].len; i++) {
-                        free(spec->hooks[k].items[i].args.items);
-                        free(spec->hooks[k].items[i].env.items);
-                }
-                free(spec->hooks[k].items);
-        }
-        free(spec->annotations.items);
-        if (spec->linux != NULL) {
-                struct spec_linux *l = spec->linux;
-                free(l->namespaces.items);
-                free(l->uid_mappings.items);
-                free(l->gid_mappings.items);
-                free(l->devices.items);
-                spec_free_resources(l->resources);
-                free(l->masked_paths.items);
-                free(l->readonly_paths.items);
-                free(l->sysctl.items);
-                spec_free_seccomp(l->seccomp);
-                spec_free_host_resources(l);
-                free(l);
-        }
+        release_object(spec, &spec_type);
         json_object_put(spec->json);
         free(spec);
 }

@@ -8,12 +8,10 @@
 extern const struct object_type resources_type; /* linux.resources */
 extern const struct object_type seccomp_type;   /* linux.seccomp */
 
-/* linux.seccomp: allocates the struct and marks the actions absent before reading it. */
-int parse_seccomp(struct parser *p, json_object *v, void *dest, const void *arg);
+/* validate.c: the rules across the document, once every field is read (dest: struct spec). */
+int validate_spec(struct parser *p, void *dest);
 
-void spec_free_seccomp(struct spec_seccomp *s);
-
-/* The parser's own name tables, for spec_names (names.c). */
+/* The parser's own name tables, for spec_names (table_names.c). */
 extern const struct enum_type namespace_enum;
 extern const struct enum_type seccomp_action_enum;
 extern const struct enum_type seccomp_operator_enum;
@@ -21,15 +19,13 @@ extern const struct enum_type memory_policy_mode_enum;
 extern const struct enum_type memory_policy_flag_enum;
 extern const struct object_type hooks_object_type;
 
-/* host_resources.c: linux.memoryPolicy (dest: a pointer, allocated here), linux.netDevices
- * (a map of struct spec_net_device), linux.intelRdt. */
-int parse_memory_policy(struct parser *p, json_object *v, void *dest, const void *arg);
+/* host_resources.c: linux.memoryPolicy, linux.netDevices (a map of struct
+ * spec_net_device), linux.intelRdt. */
+extern const struct object_type memory_policy_type;
 extern const struct array_type net_devices_type;
 extern const struct object_type intel_rdt_type;
 
 /* The rules of those fields that span the document (a network namespace for netDevices). */
 int validate_host_resources(struct parser *p, const struct spec *s);
-
-void spec_free_host_resources(struct spec_linux *l);
 
 #endif

@@ -42,6 +42,8 @@ struct helper {
         size_t n_jobs;
 };
 
+/* ---- helper.c ---- */
+
 /* Sets h->error (once: the first, most precise message wins) and returns -code (-EIO for 0). */
 int helper_fail(struct helper *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -50,6 +52,9 @@ void helper_clear_error(struct helper *h);
 
 /* "the system bus `unix:path=…`", for messages. */
 const char *helper_bus_name(struct helper *h);
+
+/* Starts the clock: the deadline is timeout_ms from now. */
+void helper_set_deadline(struct helper *h);
 
 /* Microseconds left before the deadline (at least 1). */
 uint64_t helper_remaining(const struct helper *h);

@@ -6,51 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
 
 #define REQUEST_MAX (1024 * 1024)
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t helper_remaining(const struct helper *h)
-{
-        uint64_t now = now_usec();
-        return h->deadline > now ? h->deadline - now : 1;
-}
-
-int helper_fail(struct helper *h, int code, const char *fmt, ...)
-{
-        if (h->error == NULL) {
-                va_list ap;
-                va_start(ap, fmt);
-                if (vasprintf(&h->error, fmt, ap) < 0)
-                        h->error = NULL;
-                va_end(ap);
-        }
-        return code > 0 ? -code : -EIO;
-}
-
-void helper_clear_error(struct helper *h)
-{
-        free(h->error);
-        h->error = NULL;
-}
-
-const char *helper_bus_name(struct helper *h)
-{
-        static char name[4200];
-        snprintf(name, sizeof(name), "the %s %s `%s`", h->bus_kind, h->direct ? "manager's private socket" : "bus",
-                 h->address != NULL ? h->address : "");
-        return name;
-}
 
 static int read_request(char **out, size_t *len)
 {
@@ -163,7 +123,7 @@ int main(int argc, char **argv)
         else if (strcmp(op, "stop") != 0 && strcmp(op, "ping") != 0)
                 return usage_error("unknown op \"%s\"", op);
 
-        h.deadline = now_usec() + h.timeout_ms * 1000;
+        helper_set_deadline(&h);
         json_object *answer = json_object_new_object();
         r = helper_connect(&h);
         if (r == 0) {

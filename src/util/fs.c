@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,12 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len, noo
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err)
 {
         /* The temporary file sits next to the target, so that rename is atomic. */
-        char tmp[4200];
+        _cleanup_free_ char *tmp = NULL;
         const char *slash = strrchr(name, '/');
-        if (slash != NULL)
-                snprintf(tmp, sizeof(tmp), "%.*s/.%s.%d", (int)(slash - name), name, slash + 1, getpid());
-        else
-                snprintf(tmp, sizeof(tmp), ".%s.%d", name, getpid());
+        int n = slash != NULL ? asprintf(&tmp, "%.*s/.%s.%d", (int)(slash - name), name, slash + 1, getpid())
+                              : asprintf(&tmp, ".%s.%d", name, getpid());
+        if (n < 0)
+                return nook_error(err, ENOMEM, "write `%s`", name);
         _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (fd < 0)
                 return nook_error_errno(err, "create `%s`", tmp);
@@ -285,6 +286,53 @@ char *path_clean(const char *path)
                 out[n++] = '.';
         out[n] = '\0';
         return out;
+}
+
+char *path_join_parts(const char *first, ...)
+{
+        /* Two passes over the parts: the length, then the copy. */
+        size_t len = 0;
+        va_list ap;
+        va_start(ap, first);
+        for (const char *part = first; part != NULL; part = va_arg(ap, const char *))
+                len += strlen(part) + 1;
+        va_end(ap);
+        char *out = malloc(len + 1);
+        if (out == NULL)
+                return NULL;
+        size_t n = 0;
+        va_start(ap, first);
+        for (const char *part = first; part != NULL; part = va_arg(ap, const char *)) {
+                if (n > 0) {
+                        while (*part == '/')
+                                part++;
+                        if (*part == '\0')
+                                continue;
+                        while (n > 0 && out[n - 1] == '/')
+                                n--;
+                        out[n++] = '/';
+                }
+                size_t c = strlen(part);
+                memcpy(out + n, part, c);
+                n += c;
+        }
+        va_end(ap);
+        out[n] = '\0';
+        return out;
+}
+
+DIR *opendir_dup(int fd)
+{
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+                return NULL;
+        DIR *d = fdopendir(copy);
+        if (d == NULL) {
+                int saved = errno;
+                close(copy);
+                errno = saved;
+        }
+        return d;
 }
 
 /* The next component of *p ("" at the end), skipping slashes and "." components. */

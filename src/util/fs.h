@@ -2,6 +2,7 @@
 #ifndef NOOK_UTIL_FS_H
 #define NOOK_UTIL_FS_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -33,6 +34,18 @@ int fd_move_above(int *fd, int min, nook_err *err);
  * slash between components, no "." components, ".." folded where it can be
  * (never above "/"), no trailing slash; "" becomes ".". Allocated; NULL: no memory. */
 char *path_clean(const char *path);
+
+/* The parts joined with one slash between each two (slashes at the joins are
+ * folded; the first part's leading ones and the last part's trailing ones
+ * stay; empty parts are skipped), as systemd's path_join and crun's
+ * append_paths: path_join("/sys/fs/cgroup/", "/memory", "x") is
+ * "/sys/fs/cgroup/memory/x". Allocated; NULL: no memory. */
+#define path_join(...) path_join_parts(__VA_ARGS__, (const char *)NULL)
+char *path_join_parts(const char *first, ...);
+
+/* A DIR* over a duplicate of fd (close-on-exec), so that closedir leaves fd
+ * open; NULL with errno set on failure, nothing leaked. */
+DIR *opendir_dup(int fd);
 
 /* Whether two paths are the same but for repeated slashes, "." components and a
  * trailing slash ("/dev/" is "/dev"; ".." is compared as a name). No allocation. */

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/cleanup.h"
+
 static int log_fd = STDERR_FILENO;
 static bool log_json;
 static enum log_level log_max = LOG_LEVEL_WARNING;
@@ -79,13 +81,12 @@ static void write_line(enum log_level level, const char *msg)
         if (out == NULL)
                 return;
         if (log_json) {
-                json_object *o = json_object_new_object();
+                _cleanup_json_ json_object *o = json_object_new_object();
                 json_object_object_add(o, "level", json_object_new_string(level_names[level]));
                 json_object_object_add(o, "msg", json_object_new_string(msg));
                 json_object_object_add(o, "time", json_object_new_string(when));
                 fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
                       out);
-                json_object_put(o);
         } else if (log_fd == STDERR_FILENO) {
                 /* A person reads this: plain text. */
                 if (level == LOG_LEVEL_ERROR)

@@ -59,16 +59,14 @@ static char *passwd_home(const char *line)
 int user_home_in_root(int rootfd, uid_t uid, char **home, nook_err *err)
 {
         *home = NULL;
-        nook_err ignored = NULL;
+        _cleanup_error_ nook_err local = NULL;
         /* O_NONBLOCK: a FIFO planted there must not hold us; it is refused below. */
         _cleanup_close_ int fd = open_in_root(rootfd, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY, CREATE_NONE,
-                                              &ignored);
-        if (fd == -ENOENT || fd == -ENOTDIR) {
-                nook_error_free(&ignored);
+                                              &local);
+        if (fd == -ENOENT || fd == -ENOTDIR)
                 return 0;
-        }
         if (fd < 0) {
-                *err = ignored;
+                *err = steal_pointer(&local);
                 return fd;
         }
         struct stat st;

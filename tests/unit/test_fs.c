@@ -1,4 +1,5 @@
-/* open_in_root: resolving and creating paths inside a directory as if it were "/". */
+/* open_in_root: resolving and creating paths inside a directory as if it were "/";
+ * path_join, opendir_dup and the cleanup attributes of util/cleanup.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -163,6 +167,118 @@ static void file_in_the_way_is_not_a_directory(void **state)
         assert_int_equal(open_created(d, "/plain/below", CREATE_DIR), -ENOTDIR);
 }
 
+static void assert_joined(const char *want, char *got)
+{
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        free(got);
+}
+
+static void path_join_puts_one_slash_between_parts(void **state)
+{
+        (void)state;
+        assert_joined("/sys/fs/cgroup/memory/x", path_join("/sys/fs/cgroup/", "/memory", "x"));
+        assert_joined("/a", path_join("/", "a"));
+        assert_joined("/a/b", path_join("/a//", "//b"));
+        assert_joined("a/b", path_join("", "a", "", "b"));
+        assert_joined("/run/nook/id/state.json", path_join("/run/nook", "id", "state.json"));
+        assert_joined("//net/x", path_join("//net", "x")); /* the first part's leading slashes stay */
+        assert_joined("/dir/", path_join("/dir/", "/"));    /* and the last part's trailing ones */
+        assert_joined("rel", path_join("rel"));
+}
+
+static void path_join_is_not_bounded_by_a_buffer(void **state)
+{
+        (void)state;
+        char *long_part = malloc(5001);
+        assert_non_null(long_part);
+        memset(long_part, 'x', 5000);
+        long_part[5000] = '\0';
+        char *joined = path_join("/base", long_part, "file");
+        assert_non_null(joined);
+        assert_int_equal(strlen(joined), strlen("/base/") + 5000 + strlen("/file"));
+        assert_string_equal(joined + strlen(joined) - 5, "/file");
+        free(joined);
+        free(long_part);
+}
+
+static int open_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        int n = 0;
+        while (d != NULL && readdir(d) != NULL)
+                n++;
+        if (d != NULL)
+                closedir(d);
+        return n;
+}
+
+static void opendir_dup_leaves_the_fd_open(void **state)
+{
+        struct dirs *d = *state;
+        int before = open_fds();
+        DIR *dir = opendir_dup(d->rootfd);
+        assert_non_null(dir);
+        assert_true(fcntl(dirfd(dir), F_GETFD) & FD_CLOEXEC);
+        closedir(dir);
+        assert_true(fcntl(d->rootfd, F_GETFD) >= 0);
+        /* A file is no directory: NULL, and no duplicate left open. */
+        int file = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        assert_true(file >= 0);
+        assert_null(opendir_dup(file));
+        assert_int_equal(errno, ENOTDIR);
+        close(file);
+        assert_int_equal(open_fds(), before);
+}
+
+static pid_t fork_sleeper(int exit_code)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (exit_code < 0)
+                        pause();
+                _exit(exit_code);
+        }
+        assert_true(pid > 0);
+        return pid;
+}
+
+static void cleanup_pid_kills_and_reaps_the_child(void **state)
+{
+        (void)state;
+        pid_t seen;
+        {
+                _cleanup_pid_ pid_t pid = fork_sleeper(-1);
+                seen = pid;
+        }
+        /* Reaped: no longer our child. */
+        assert_int_equal(waitpid(seen, NULL, WNOHANG), -1);
+        assert_int_equal(errno, ECHILD);
+}
+
+static void pid_wait_hands_the_child_back(void **state)
+{
+        (void)state;
+        _cleanup_pid_ pid_t pid = fork_sleeper(7);
+        int status = 0;
+        assert_int_equal(pid_wait(&pid, &status), 0);
+        assert_int_equal(pid, 0);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 7);
+}
+
+static void cleanup_json_drops_one_reference(void **state)
+{
+        (void)state;
+        json_object *o = json_object_new_object();
+        json_object_get(o);
+        {
+                _cleanup_json_ json_object *scoped = o;
+                (void)scoped;
+        }
+        assert_int_equal(json_object_put(o), 1); /* the last reference: freed now */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -174,6 +290,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(dot_dot_stops_at_the_root, setup, teardown),
                 cmocka_unit_test_setup_teardown(symlink_loop_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(file_in_the_way_is_not_a_directory, setup, teardown),
+                cmocka_unit_test(path_join_puts_one_slash_between_parts),
+                cmocka_unit_test(path_join_is_not_bounded_by_a_buffer),
+                cmocka_unit_test_setup_teardown(opendir_dup_leaves_the_fd_open, setup, teardown),
+                cmocka_unit_test(cleanup_pid_kills_and_reaps_the_child),
+                cmocka_unit_test(pid_wait_hands_the_child_back),
+                cmocka_unit_test(cleanup_json_drops_one_reference),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

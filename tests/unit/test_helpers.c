@@ -15,6 +15,7 @@
 #include "linux/userns.h"
 #include "util/error.h"
 #include "util/signals.h"
+#include "util/words.h"
 
 static void signal_names(void **state)
 {
@@ -107,6 +108,21 @@ static void errno_words_are_runcs(void **state)
         nook_error_free(&err);
 }
 
+static void words_are_matched_whole(void **state)
+{
+        (void)state;
+        assert_true(words_contain("cpu,cpuacct", ",", "cpu"));
+        assert_true(words_contain("cpu,cpuacct", ",", "cpuacct"));
+        assert_false(words_contain("cpu,cpuacct", ",", "acct"));
+        assert_false(words_contain("cpu,cpuacct", ",", "cpuac"));
+        assert_true(words_contain("rw,,ro", ",", "ro"));
+        assert_true(words_contain("cpu memory pids\n", " \n", "pids"));
+        assert_false(words_contain("cpu memory pids\n", " \n", "pid"));
+        assert_false(words_contain("", ",", "cpu"));
+        assert_false(words_contain(NULL, ",", "cpu"));
+        assert_false(words_contain("a,b", ",", ""));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -116,6 +132,7 @@ int main(void)
                 cmocka_unit_test(container_ids_map_to_host_ids),
                 cmocka_unit_test(errors_carry_their_context),
                 cmocka_unit_test(errno_words_are_runcs),
+                cmocka_unit_test(words_are_matched_whole),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

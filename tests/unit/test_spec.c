@@ -159,6 +159,67 @@ static void required_fields_are_checked(void **state)
                          "process.cwd: must be an absolute path");
 }
 
+/* The tables say which fields are required; the error names the missing one,
+ * wherever it is, and a null counts as absent. */
+static void required_fields_of_nested_objects_are_named(void **state)
+{
+        (void)state;
+        parse_fails_with(MINIMAL_HEAD ",\"cwd\":null}}", "process.cwd: required");
+        parse_fails_with(MINIMAL_HEAD ",\"rlimits\":[{\"soft\":1,\"hard\":1}]}}", "process.rlimits[0].type: required");
+        parse_fails_with(MINIMAL_HEAD "},\"mounts\":[{\"type\":\"tmpfs\"}]}", "mounts[0].destination: required");
+        parse_fails_with(MINIMAL_HEAD "},\"hooks\":{\"poststop\":[{\"args\":[]}]}}",
+                         "hooks.poststop[0].path: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"namespaces\":[{\"path\":\"/x\"}]}}",
+                         "linux.namespaces[0].type: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"devices\":[{\"type\":\"c\",\"major\":1,\"minor\":3}]}}",
+                         "linux.devices[0].path: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"devices\":[{\"path\":\"/dev/x\"}]}}",
+                         "linux.devices[0].type: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"resources\":{\"hugepageLimits\":[{\"limit\":1}]}}}",
+                         "linux.resources.hugepageLimits[0].pageSize: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"seccomp\":{\"syscalls\":[]}}}",
+                         "linux.seccomp.defaultAction: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                                      "\"syscalls\":[{\"names\":[\"read\"]}]}}}",
+                         "linux.seccomp.syscalls[0].action: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                                      "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+                                      "\"args\":[{\"index\":0,\"value\":1}]}]}}}",
+                         "linux.seccomp.syscalls[0].args[0].op: required");
+        parse_fails_with(MINIMAL_HEAD "},\"linux\":{\"memoryPolicy\":{\"nodes\":\"0\"}}}",
+                         "linux.memoryPolicy.mode: required");
+        /* A folded object (root's members live in struct spec) is missing by its required member. */
+        parse_fails_with("{\"ociVersion\":\"1.0.0\",\"root\":null,\"process\":{\"cwd\":\"/\",\"args\":[\"a\"]}}",
+                         "root.path: required");
+}
+
+/* Absent and given-but-empty differ where the table says so: capabilities absent
+ * keep the process's, a hook's env absent is nook's environment. */
+static void flagged_fields_say_whether_they_were_given(void **state)
+{
+        (void)state;
+        struct spec *spec = parse_ok(MINIMAL_HEAD ",\"capabilities\":null},\"hooks\":{\"prestart\":[{\"path\":\"/a\"},"
+                                     "{\"path\":\"/b\",\"env\":[]}]}}");
+        assert_false(spec->process->has_capabilities);
+        assert_false(spec->process->has_scheduler);
+        assert_false(spec->process->has_console_size);
+        assert_false(spec->hooks[HOOK_PRESTART].items[0].has_env);
+        assert_true(spec->hooks[HOOK_PRESTART].items[1].has_env);
+        assert_int_equal(spec->hooks[HOOK_PRESTART].items[1].env.len, 0);
+        spec_free(spec);
+        spec = parse_ok(MINIMAL_HEAD ",\"capabilities\":{},\"scheduler\":{\"policy\":\"SCHED_BATCH\"},"
+                        "\"consoleSize\":{\"height\":3,\"width\":4}},"
+                        "\"linux\":{\"personality\":{\"domain\":\"LINUX32\"}}}");
+        assert_true(spec->process->has_capabilities);
+        assert_int_equal(spec->process->capabilities.bounding, 0);
+        assert_true(spec->process->has_scheduler);
+        assert_int_equal(spec->process->scheduler.policy, 3);
+        assert_true(spec->process->has_console_size);
+        assert_int_equal(spec->process->console_width, 4);
+        assert_true(spec->linux->has_personality);
+        spec_free(spec);
+}
+
 static void versions_1x_are_accepted_others_refused(void **state)
 {
         (void)state;
@@ -231,9 +292,7 @@ static void process_fragment_parses_alone(void **state)
         nook_err err = NULL;
         assert_int_equal(spec_parse_process(json, strlen(json), &process, &root, &err), 0);
         assert_string_equal(process->args.items[0], "ls");
-        free(process->args.items);
-        free(process->env.items);
-        free(process);
+        spec_process_free(process);
         json_object_put(root);
 }
 
@@ -249,6 +308,8 @@ int main(void)
                 cmocka_unit_test(json_syntax_errors_say_where),
                 cmocka_unit_test(type_errors_name_the_field),
                 cmocka_unit_test(required_fields_are_checked),
+                cmocka_unit_test(required_fields_of_nested_objects_are_named),
+                cmocka_unit_test(flagged_fields_say_whether_they_were_given),
                 cmocka_unit_test(versions_1x_are_accepted_others_refused),
                 cmocka_unit_test(unknown_names_are_errors),
                 cmocka_unit_test(cross_field_rules),
