@@ -14,10 +14,9 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhost"))
 import rig  # noqa: E402
 
-# nook's runs need its systemd cgroup driver: set NOOK_RUNS to True once nook has one
-# (NOOK_REALHOST_NOOK=1 runs them before that).
-NOOK_RUNS = os.environ.get("NOOK_REALHOST_NOOK", "0") == "1"
-NOOK_SKIP = "nook has no systemd cgroup driver yet"
+# nook's runs (NOOK_REALHOST_NOOK=0 leaves them out, e.g. to check the rig alone).
+NOOK_RUNS = os.environ.get("NOOK_REALHOST_NOOK", "1") == "1"
+NOOK_SKIP = "NOOK_REALHOST_NOOK=0: nook's runs left out"
 RUNTIMES = ["runc"] + (["nook"] if NOOK_RUNS else [])
 
 
