@@ -209,8 +209,11 @@ static int prepare_environment(struct launch *l, int *netns, int *netns_control,
         int ret = 0;
         if (l->plan.netns_by_parent && (*netns = make_netns(netns_control, err)) < 0)
                 return *netns;
-        if (l->plan.cgroup_by_systemd)
+        if (l->plan.cgroup_by_systemd) {
                 ret = scope_start(&l->unit, l->spec, &l->state, l->first, err);
+                /* Not when systemd was never reached, nor when the unit was another's already. */
+                l->unit_may_exist = ret != -ENOTCONN && ret != -EEXIST;
+        }
         else if (l->plan.layout == LAYOUT_PARALLEL && l->state.cgroup != NULL)
                 ret = launch_make_cgroup(l, err);
         const struct spec_process *process = l->spec->process;
@@ -390,7 +393,7 @@ void launch_abort(struct launch *l)
                 nook_error_free(&err);
         }
         /* (Whether it started or not: a job that timed out may still make it.) */
-        if (l->plan.cgroup_by_systemd && scope_stop(&l->state, &err) < 0) {
+        if (l->unit_may_exist && scope_stop(&l->state, &err) < 0) {
                 log_warning("clean up: %s", err->msg);
                 nook_error_free(&err);
         }

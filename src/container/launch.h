@@ -135,6 +135,7 @@ struct launch {
         unsigned seccomp_flags;
         bool protect_exe;
         struct systemd_unit unit; /* --systemd-cgroup */
+        bool unit_may_exist;      /* ... a start that may have made it: launch_abort stops it */
 
         /* Fds the children inherit: the socketpair, the start socket, the console socket. */
         int sync_fd;       /* nook's end */

@@ -196,8 +196,11 @@ int systemd_run_helper(const char *helper, const char *request, int timeout_ms, 
         stderr_text[strcspn(stderr_text, "\n")] = '\0';
         if (WIFSIGNALED(status))
                 return nook_error(err, EIO, "systemd: `%s` was killed by signal %d", helper, WTERMSIG(status));
-        if (WEXITSTATUS(status) == 1 && stderr_text[0] != '\0')
-                return nook_error_raw(err, EIO, stderr_text);
+        /* The helper's classes of failure: the manager never reached (3), the unit exists (4). */
+        static const int codes[] = { [1] = EIO, [3] = ENOTCONN, [4] = EEXIST };
+        int exit_status = WEXITSTATUS(status);
+        if (exit_status < (int)(sizeof(codes) / sizeof(codes[0])) && codes[exit_status] != 0 && stderr_text[0] != '\0')
+                return nook_error_raw(err, codes[exit_status], stderr_text);
         if (WEXITSTATUS(status) != 0)
                 return nook_error(err, EIO, "systemd: `%s` exited with status %d%s%s", helper, WEXITSTATUS(status),
                                   stderr_text[0] != '\0' ? ": " : "", stderr_text);

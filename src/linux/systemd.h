@@ -58,7 +58,7 @@ int systemd_ping(enum systemd_bus bus, int timeout_ms, struct systemd_manager *o
 /* StartTransientUnit(unit, "fail", properties) and waits for the job to be "done"
  * (a failed job or a leftover unit: ResetFailedUnit and one retry). *unit_cgroup
  * (heap) is the unit's ControlGroup as systemd reports it ("/system.slice/nook-x.scope").
- * An existing unit is an error (-EIO, message says "already exists"). */
+ * An existing unit is -EEXIST; a manager never reached, -ENOTCONN. */
 int systemd_start_unit(enum systemd_bus bus, const char *unit, struct json_object *properties, int timeout_ms,
                        char **unit_cgroup, nook_err *err);
 
@@ -82,7 +82,9 @@ char *systemd_request_json(const char *op, enum systemd_bus bus, const char *uni
 
 /* Runs helper with request on stdin; waits at most timeout_ms plus a second for
  * it to exit (then kills it). Exit 0: *answer is its stdout parsed (a JSON object).
- * Exit 1: the helper's error line, verbatim. Anything else names the helper. */
+ * Exit 1, 3, 4: the helper's error line, verbatim, with -EIO, -ENOTCONN (systemd
+ * was never reached: nothing can have been made) or -EEXIST (the unit exists: not
+ * the caller's). Anything else names the helper. */
 int systemd_run_helper(const char *helper, const char *request, int timeout_ms, struct json_object **answer,
                        nook_err *err);
 

@@ -3,7 +3,9 @@
  * systemd path, so that nook itself stays static.
  *
  * Protocol: one JSON request on stdin, one JSON answer on stdout, exit 0; or
- * exit 1 (the operation failed) / 2 (a bad request) with one error line on
+ * exit 1 (the operation failed), 3 (it never reached the manager: the bus could not
+ * be connected to or authenticated with), 4 (start: the unit exists already — not
+ * ours to stop) or 2 (a bad request), with one error line on
  * stderr naming the unit and the bus, which nook reports verbatim.
  *
  *   {"op": "start" | "set-properties" | "stop" | "ping",

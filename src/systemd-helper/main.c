@@ -126,6 +126,7 @@ int main(int argc, char **argv)
         helper_set_deadline(&h);
         json_object *answer = json_object_new_object();
         r = helper_connect(&h);
+        bool reached = r == 0;
         if (r == 0) {
                 json_object_object_add(answer, "bus", json_object_new_string(h.bus_kind));
                 json_object_object_add(answer, "address", json_object_new_string(h.address));
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
         }
         if (r < 0) {
                 fprintf(stderr, "%s\n", h.error != NULL ? h.error : "nook-systemd: failed");
-                return 1;
+                return !reached ? 3 : r == -EEXIST ? 4 : 1;
         }
         puts(json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         fflush(stdout);

@@ -128,8 +128,13 @@ def on_system(bus, request, **kw):
     return run_helper(dict(bus="system", **request), env={"DBUS_SYSTEM_BUS_ADDRESS": bus.address}, **kw)
 
 
-def assert_one_line_error(p, *parts):
-    assert p.returncode == 1, p.stdout + p.stderr
+# The helper's exit status says how far it got: 1 the operation failed, 3 the manager was
+# never reached (nothing can have been made), 4 the unit exists (not the caller's to stop).
+FAILED, UNREACHED, EXISTS = 1, 3, 4
+
+
+def assert_one_line_error(p, *parts, status=FAILED):
+    assert p.returncode == status, p.stdout + p.stderr
     lines = p.stderr.splitlines()
     assert len(lines) == 1, p.stderr
     for part in parts:
@@ -234,7 +239,7 @@ def test_an_existing_unit_is_a_clear_error(bus):
     bus.start_mock()
     assert on_system(bus, {"op": "start", "unit": "nook-x.scope", "properties": []}).returncode == 0
     p = on_system(bus, {"op": "start", "unit": "nook-x.scope", "properties": []})
-    assert_one_line_error(p, "unit `nook-x.scope`", "already exists", bus.address)
+    assert_one_line_error(p, "unit `nook-x.scope`", "already exists", bus.address, status=EXISTS)
     # The live unit was left alone.
     assert on_system(bus, {"op": "stop", "unit": "nook-x.scope"}).answer["existed"] is True
 
@@ -290,7 +295,7 @@ def test_a_bus_that_never_answers_fails_within_the_timeout(tmpdir_world):
     try:
         p = run_helper({"op": "ping", "bus": "system", "timeout_ms": 500},
                        env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={path}"})
-        assert_one_line_error(p, f"unix:path={path}", "no answer", "500 ms")
+        assert_one_line_error(p, f"unix:path={path}", "no answer", "500 ms", status=UNREACHED)
         assert p.elapsed < 3
     finally:
         listener.close()
@@ -302,7 +307,7 @@ def test_a_refused_connection_names_the_address(tmpdir_world):
     s.bind(str(path))  # bound, not listening: connect is refused
     try:
         p = run_helper({"op": "ping", "bus": "system"}, env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={path}"})
-        assert_one_line_error(p, f"unix:path={path}", "Connection refused")
+        assert_one_line_error(p, f"unix:path={path}", "Connection refused", status=UNREACHED)
     finally:
         s.close()
 
@@ -310,9 +315,9 @@ def test_a_refused_connection_names_the_address(tmpdir_world):
 def test_no_bus_at_all_is_a_clear_error(tmpdir_world):
     p = run_helper({"op": "ping", "bus": "system"},
                    env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmpdir_world}/none"})
-    assert_one_line_error(p, f"unix:path={tmpdir_world}/none", "No such file or directory")
+    assert_one_line_error(p, f"unix:path={tmpdir_world}/none", "No such file or directory", status=UNREACHED)
     p = run_helper({"op": "ping", "bus": "user"})
-    assert_one_line_error(p, "no user bus", "$DBUS_SESSION_BUS_ADDRESS", "$XDG_RUNTIME_DIR")
+    assert_one_line_error(p, "no user bus", "$DBUS_SESSION_BUS_ADDRESS", "$XDG_RUNTIME_DIR", status=UNREACHED)
 
 
 def test_without_a_system_bus_the_managers_private_socket_is_used(tmpdir_world):
@@ -328,7 +333,7 @@ echo '{{"op": "ping", "bus": "system"}}' | env -u DBUS_SYSTEM_BUS_ADDRESS {HELPE
                        capture_output=True, text=True, timeout=30)
     if "unshare failed" in p.stderr:
         pytest.skip("no mount namespace here: " + p.stderr.strip())
-    assert_one_line_error(p, "private socket `unix:path=/run/systemd/private`", "Connection refused")
+    assert_one_line_error(p, "private socket `unix:path=/run/systemd/private`", "Connection refused", status=UNREACHED)
 
 
 def test_the_user_bus_is_found_in_xdg_runtime_dir(bus):
@@ -390,7 +395,7 @@ def test_the_user_bus_refuses_another_uid(rootless_user, user_bus):  # noqa: F81
     # The check the test above passes is live: host root is not the bus's user.
     p = run_helper({"op": "ping", "bus": "user", "timeout_ms": 2000},
                    env={"DBUS_SESSION_BUS_ADDRESS": user_bus.address})
-    assert_one_line_error(p, user_bus.address, "refused this client")
+    assert_one_line_error(p, user_bus.address, "refused this client", status=UNREACHED)
 
 
 # ---- nook check ----

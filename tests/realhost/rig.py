@@ -54,7 +54,7 @@ BUILD = REPO / "build"
 CACHE = pathlib.Path(os.environ.get("NOOK_REALHOST_CACHE", BUILD / "realhost"))
 RECIPE = RIG / "image"
 PAYLOAD = RIG / "payload"
-SCENARIOS = ["podman", "rootless", "docker", "cri"]
+SCENARIOS = ["systemd", "podman", "rootless", "docker", "cri"]
 # The OCI runtime a scenario drives, as the VM sees it.
 RUNTIMES = {"runc": "/usr/bin/runc", "crun": "/usr/bin/crun", "nook": "/payload/nook"}
 # Boot configurations: the kernel command line's LSM. SELinux is for the LSM work to come.

@@ -654,8 +654,18 @@ static void the_helpers_error_line_is_reported_verbatim(void **state)
         assert_string_equal(err->msg, "start unit `u.scope` on the system bus `x`: boom");
         nook_error_free(&err);
         free(helper);
-        helper = script("status", "echo 'odd' >&2; exit 3");
-        assert_error(systemd_run_helper(helper, "{}", 1000, &answer, &err), &err, "status 3", "odd", helper, NULL);
+        /* 3: systemd never reached; 4: the unit is another's — each its own code. */
+        helper = script("unreached", "echo 'no answer from the system bus' >&2; exit 3");
+        assert_int_equal(systemd_run_helper(helper, "{}", 1000, &answer, &err), -ENOTCONN);
+        assert_string_equal(err->msg, "no answer from the system bus");
+        nook_error_free(&err);
+        free(helper);
+        helper = script("exists", "echo 'the unit already exists' >&2; exit 4");
+        assert_int_equal(systemd_run_helper(helper, "{}", 1000, &answer, &err), -EEXIST);
+        nook_error_free(&err);
+        free(helper);
+        helper = script("status", "echo 'odd' >&2; exit 5");
+        assert_error(systemd_run_helper(helper, "{}", 1000, &answer, &err), &err, "status 5", "odd", helper, NULL);
         free(helper);
         helper = script("garbage", "echo not json");
         assert_error(systemd_run_helper(helper, "{}", 1000, &answer, &err), &err, "no JSON object", NULL);
