@@ -208,7 +208,8 @@ int process_finish(const struct process_final *f, nook_err *err)
                 return ret;
 
         struct stub_message ready, error, hello;
-        sync_stub_messages(path, &ready, &error, &hello);
+        _cleanup_free_ char *note = f->labels != NULL ? lsm_exec_note(f->labels) : NULL;
+        sync_stub_messages(path, note, &ready, &error, &hello);
         struct stub_request req = {
                 .exe = f->exe,
                 .fork_child = f->fork_child,

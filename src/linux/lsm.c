@@ -270,6 +270,19 @@ int lsm_apply_exec_labels(int procfd, const struct lsm_labels *labels, bool no_n
         return 0;
 }
 
+char *lsm_exec_note(const struct lsm_labels *labels)
+{
+        char *note = NULL;
+        bool apparmor = is_set(labels->apparmor_profile), selinux = is_set(labels->selinux_label);
+        int n = apparmor && selinux
+                        ? asprintf(&note, "%s \"%s\", %s \"%s\"", labels->apparmor_field, labels->apparmor_profile,
+                                   labels->selinux_field, labels->selinux_label)
+                : apparmor ? asprintf(&note, "%s \"%s\"", labels->apparmor_field, labels->apparmor_profile)
+                : selinux  ? asprintf(&note, "%s \"%s\"", labels->selinux_field, labels->selinux_label)
+                           : 0;
+        return n < 0 ? NULL : note;
+}
+
 int lsm_set_keycreate(int procfd, const struct lsm_labels *labels, bool reset, nook_err *err)
 {
         if (!is_set(labels->selinux_label))

@@ -75,6 +75,10 @@ bool lsm_apparmor_is_unconfined(const char *current);
  * exec context. Errors name the field. */
 int lsm_apply_exec_labels(int procfd, const struct lsm_labels *labels, bool no_new_privs, nook_err *err);
 
+/* What a refused execve may be refused for: the process labels and their fields
+ * ("process.selinuxLabel \"…\""), for the error message; heap, NULL when none. */
+char *lsm_exec_note(const struct lsm_labels *labels);
+
 /* SELinux: the label of keyrings the calling thread creates (selinux_label's
  * field names it); NULL resets it to the default. */
 int lsm_set_keycreate(int procfd, const struct lsm_labels *labels, bool reset, nook_err *err);

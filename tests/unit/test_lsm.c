@@ -16,7 +16,9 @@
 
 #include <cmocka.h>
 
+#include "container/sync.h"
 #include "linux/lsm.h"
+#include "linux/stub.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -237,6 +239,45 @@ static void the_procfs_opened_is_the_real_root_of_one(void **state)
         close(fd);
 }
 
+/* The error the stub sends when execve fails with code, as nook reads it. */
+static char *exec_error(const char *note, int code)
+{
+        struct stub_message ready, error, hello;
+        sync_stub_messages("/bin/sh", note, &ready, &error, &hello);
+        uint32_t value = STUB_STAGE_EXEC + 1, ucode = (uint32_t)code;
+        memcpy(error.bytes + error.code_offset, &ucode, 4);
+        memcpy(error.bytes + error.value_offset, &value, 4);
+        struct sync_msg msg;
+        memset(&msg, 0, sizeof(msg));
+        memcpy(&msg, error.bytes, error.len);
+        nook_err err = NULL;
+        assert_int_equal(sync_error_from_msg(&msg, &err), -code);
+        char *text = strdup(err->msg);
+        nook_error_free(&err);
+        return text;
+}
+
+static void a_refused_exec_under_a_label_names_the_field(void **state)
+{
+        (void)state;
+        struct lsm_labels labels = lsm_labels_of(&(struct spec_process){ .selinux_label = "a:b:c:s0" }, NULL);
+        char *note = lsm_exec_note(&labels);
+        assert_string_equal(note, "process.selinuxLabel \"a:b:c:s0\"");
+        char *text = exec_error(note, EACCES);
+        assert_string_equal(text, "exec: \"/bin/sh\" under process.selinuxLabel \"a:b:c:s0\": permission denied");
+        free(text);
+        /* A missing program is not the label's doing: the words engines map to 127 stay alone. */
+        text = exec_error(note, ENOENT);
+        assert_string_equal(text, "exec: \"/bin/sh\": no such file or directory");
+        free(text);
+        free(note);
+        text = exec_error(NULL, EACCES);
+        assert_string_equal(text, "exec: \"/bin/sh\": permission denied");
+        free(text);
+        struct lsm_labels none = lsm_labels_of(&(struct spec_process){ 0 }, NULL);
+        assert_null(lsm_exec_note(&none));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -254,6 +295,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(a_symlink_out_of_the_procfs_is_not_followed, fake_setup,
                                                 fake_teardown),
                 cmocka_unit_test(the_procfs_opened_is_the_real_root_of_one),
+                cmocka_unit_test(a_refused_exec_under_a_label_names_the_field),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
