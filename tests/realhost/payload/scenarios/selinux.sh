@@ -4,7 +4,9 @@
 # enforcing boot would need a relabel of the root first): what is proven is that the labels are
 # applied — the init's and exec'd processes' contexts, the session keyring's, and the context of
 # every filesystem the runtime mounts (the /dev tmpfs, devpts, /dev/shm, mqueue, the masks) — and
-# that the policy's answer to a bad label reaches the user; not that the policy confines them.
+# that the policy's answer to a bad label reaches the user; in enforcing mode (one run) the policy
+# refuses the transition to the label (it has no rule for this VM's kernel_t), so a container
+# confined by it for its whole life is not shown.
 
 . /payload/lsmlib.sh
 
@@ -122,6 +124,37 @@ check_exec_with_a_bad_label_is_refused() {
         [ "$RUNTIME" != nook ] || has "$out" '--process-label "system_u:system_r:nook_no_such_t:s0": not a valid SELinux context' "the error"
         eq "$(processes $id)" 1 "processes left"
         rt delete -f $id
+}
+
+check_enforcing_refuses_a_transition_the_policy_forbids() {
+        # Debian's policy does not let kernel_t (every process of this VM, whose files carry no
+        # labels) enter svirt_t: enforcing for one run, the exec under the label is refused, the
+        # kernel says why, and nook's error names the label.
+        need process
+        bundle enforce "c['process']['args'] = ['true']" "c['process']['noNewPrivileges'] = False" \
+                "c['process']['selinuxLabel'] = '$(load process)'"
+        trap 'echo 0 > /sys/fs/selinux/enforce' EXIT
+        dmesg -C
+        echo 1 > /sys/fs/selinux/enforce
+        st=$(cd "$STATE/enforce" && status rt run sel-enforce-$RUNTIME)
+        echo 0 > /sys/fs/selinux/enforce
+        out=$(cat "$STATE/status.out")
+        echo "$RUNTIME said: $out"
+        [ "$st" != 0 ] || fail "the policy let kernel_t enter $(load process)"
+        has "$out" "permission denied" "the error"
+        [ "$RUNTIME" != nook ] || has "$out" "under process.selinuxLabel \"$(load process)\"" "the error"
+        # kauditd writes the record to the kernel log on its own time. The permission refused is
+        # "transition", or "nosuid_transition" when the program's mount is nosuid (the bundle is on
+        # /run, a nosuid mount, and nook's root keeps the flags of the mount it was bound from).
+        denial="avc:  denied  { [a-z_]*transition } .*tcontext=$(load process) tclass=process"
+        n=0
+        until dmesg | grep -q "$denial"; do
+                n=$((n + 1))
+                [ $n -lt 100 ] || { dmesg | grep 'avc:' | tail -5; fail "no AVC denial of the transition"; }
+                sleep 0.1
+        done
+        dmesg | grep "$denial"
+        gone sel-enforce-$RUNTIME
 }
 
 check_nothing_left() {
