@@ -3,7 +3,8 @@ runs scenarios/lsm.sh (a profile of the test's own loaded with apparmor_parser: 
 processes, --apparmor, a process file, stacking under no_new_privs when the runtime is confined,
 an image with a fake /proc, a profile that is not loaded), one boot with security=selinux runs
 scenarios/selinux.sh (permissive: the contexts of the processes, the session keyring and every
-filesystem the runtime mounts; bad labels refused). Each boot runs runc, the reference, and nook,
+filesystem the runtime mounts; bad labels refused; enforcing for one run, the policy's refusal of
+the transition to the label reaches the user). Each boot runs runc, the reference, and nook,
 so that a failure of the rig and one of nook are told apart. This host has no LSM: what it can
 check is in test_hardening.py (refusals) and tests/unit/test_lsm.c."""
 import pathlib
