@@ -236,6 +236,17 @@ static void print_privilege(FILE *out, json_object *r)
                 fprintf(out, "  %-12s filter (%lld)\n", "seccomp", (long long)report_int(s, "filters", 0));
         else
                 fprintf(out, "  %-12s %s\n", "seccomp", mode);
+        json_object *lsm = get(p, "lsm");
+        static const char *const modules[] = { "apparmor", "selinux" };
+        for (size_t i = 0; i < 2; i++) {
+                json_object *m = get(lsm, modules[i]);
+                const char *label = report_str(m, "label"), *asked = report_str(m, "asked");
+                if (!report_bool(m, "enabled"))
+                        fprintf(out, "  %-12s %s\n", modules[i], "off on this host");
+                else
+                        fprintf(out, "  %-12s %s (%s%s)\n", modules[i], label != NULL ? label : "unreadable",
+                                asked != NULL ? "asked: " : "none asked", asked != NULL ? asked : "");
+        }
 }
 
 /* "none", a number, or "-" when the kernel does not show it. */

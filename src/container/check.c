@@ -15,6 +15,7 @@
 #include "linux/introspect.h"
 #include "linux/introspect_cgroup.h"
 #include "linux/introspect_host.h"
+#include "linux/lsm.h"
 #include "linux/systemd.h"
 #include "linux/userns.h"
 #include "util/cleanup.h"
@@ -327,6 +328,43 @@ static void check_features(struct check *c)
                                  : "engines must copy image layers (vfs) instead of stacking them");
 }
 
+/* The loaded AppArmor profiles, or -1 when the list is unreadable (it is root's). */
+static int apparmor_profiles(void)
+{
+        _cleanup_free_ char *text = NULL;
+        if (read_file_at(AT_FDCWD, "/sys/kernel/security/apparmor/profiles", &text, NULL, NULL) < 0)
+                return -1;
+        int n = 0;
+        for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+                n++;
+        return n;
+}
+
+/* The LSMs this host runs, and what nook does with a config's labels: applied
+ * where the LSM is on, refused where it is off (as runc refuses them). */
+static void check_lsm(struct check *c)
+{
+        bool apparmor = lsm_apparmor_enabled();
+        const char *selinux = lsm_selinux_mode();
+        /* No LSM at all is worth a warning; the one a host does not use is not. */
+        enum check_status off = apparmor || selinux != NULL ? CHECK_OK : CHECK_WARN;
+        char value[64] = "disabled";
+        if (apparmor) {
+                int n = apparmor_profiles();
+                snprintf(value, sizeof(value), n < 0 ? "enabled" : "enabled (%d profiles loaded)", n);
+        }
+        add_check(c, "lsm.apparmor", apparmor ? CHECK_OK : off, value,
+                  apparmor ? "nook applies process.apparmorProfile and exec --apparmor (stacked under "
+                             "no_new_privs when nook runs confined); the profile must be loaded"
+                           : "a config with process.apparmorProfile is refused, as runc refuses it; engines send "
+                             "none where AppArmor is off");
+        add_check(c, "lsm.selinux", selinux != NULL ? CHECK_OK : off, selinux != NULL ? selinux : "disabled",
+                  selinux != NULL ? "nook applies process.selinuxLabel, exec --process-label, the session keyring's "
+                                    "label, and linux.mountLabel on the filesystems it mounts"
+                                  : "a config with process.selinuxLabel or linux.mountLabel is refused, as runc "
+                                    "refuses it");
+}
+
 /* The manager --systemd-cgroup would ask for units: the system one as root, the
  * user's own rootless (also as root of a user namespace, as under rootless podman). */
 static void check_systemd(struct check *c)
@@ -381,6 +419,7 @@ int container_check_host(json_object **report, nook_err *err)
         check_helper(&c, "newuidmap");
         check_helper(&c, "newgidmap");
         check_features(&c);
+        check_lsm(&c);
         free(c.user);
         *report = o;
         return 0;

@@ -20,6 +20,7 @@
 #include "container/seccomp_agent.h"
 #include "container/spawn.h"
 #include "container/state.h"
+#include "linux/lsm.h"
 #include "linux/seccomp.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -117,20 +118,24 @@ static int apply_caps(struct spec_process *process, const struct exec_options *o
         return 0;
 }
 
-/* nook applies no LSM label yet: one asked for is refused rather than dropped,
- * since the process must not run unconfined when confinement was asked for
- * (create refuses such a config in the same way). */
+/* The labels, each named in messages as it was given: the flag, else the field
+ * of the process file or of the config. */
+static struct lsm_labels exec_labels(const struct spec_process *process, const struct exec_options *o)
+{
+        struct lsm_labels labels = lsm_labels_of(process, NULL);
+        if (o->apparmor != NULL)
+                labels.apparmor_field = "--apparmor";
+        if (o->process_label != NULL)
+                labels.selinux_field = "--process-label";
+        return labels;
+}
+
+/* Refused here, before anything is started, with the LSM off (create refuses
+ * such a config in the same way) or a label malformed or unknown to the policy. */
 static int check_labels(const struct spec_process *process, const struct exec_options *o, nook_err *err)
 {
-        if (process->apparmor_profile != NULL && process->apparmor_profile[0] != '\0')
-                return nook_error(err, EOPNOTSUPP, "%s \"%s\": nook does not apply AppArmor profiles",
-                                  o->apparmor != NULL ? "--apparmor" : "process.apparmorProfile",
-                                  process->apparmor_profile);
-        if (process->selinux_label != NULL && process->selinux_label[0] != '\0')
-                return nook_error(err, EOPNOTSUPP, "%s \"%s\": nook does not apply SELinux labels",
-                                  o->process_label != NULL ? "--process-label" : "process.selinuxLabel",
-                                  process->selinux_label);
-        return 0;
+        struct lsm_labels labels = exec_labels(process, o);
+        return lsm_check_labels(&labels, err);
 }
 
 static int load_process_file(struct exec_process *p, const char *path, nook_err *err)
@@ -191,6 +196,12 @@ static int build_process_from_file(struct exec_process *p, const struct exec_opt
         }
         if (process->rlimits.len == 0 && spec->process != NULL)
                 process->rlimits = spec->process->rlimits;
+        /* No label in the file: the container's, as runc and crun give it (never less
+         * confined than the container). */
+        if (spec->process != NULL && (process->apparmor_profile == NULL || process->apparmor_profile[0] == '\0'))
+                process->apparmor_profile = spec->process->apparmor_profile;
+        if (spec->process != NULL && (process->selinux_label == NULL || process->selinux_label[0] == '\0'))
+                process->selinux_label = spec->process->selinux_label;
         return check_labels(process, o, err);
 }
 
@@ -281,6 +292,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
         ret = compile_seccomp(state, spec, &p->process, &filter, err);
         if (ret < 0)
                 return ret;
+        struct lsm_labels labels = exec_labels(&p->process, o);
         struct winsize ws;
         if (relay && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
                 /* The pty has nook's terminal's size before the program looks. */
@@ -308,6 +320,7 @@ static int exec_loaded(const struct exec_options *o, const struct container_stat
                 .filter = filter.filter,
                 .filter_len = filter.len,
                 .seccomp_flags = filter.flags,
+                .labels = &labels,
         };
         struct spawn_result r;
         ret = spawn_process(&req, &r, err);

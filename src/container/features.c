@@ -77,9 +77,11 @@ static json_object *linux_features(void)
                 json_object_object_add(cgroup, cgroup_not[i], json_object_new_boolean(false));
         json_object_object_add(l, "cgroup", cgroup);
         json_object_object_add(l, "seccomp", seccomp_features());
-        /* Labels are refused, not applied (see exec.c). */
-        json_object_object_add(l, "apparmor", enabled(false));
-        json_object_object_add(l, "selinux", enabled(false));
+        /* Labels are applied where the LSM is on (linux/lsm.c), refused where it is off. As
+         * the spec says, these tell what nook supports, not what the host runs: `nook check`
+         * says that. */
+        json_object_object_add(l, "apparmor", enabled(true));
+        json_object_object_add(l, "selinux", enabled(true));
         /* linux/resctrl.c: groups, schemata and monitoring where resctrl is mounted. */
         static const char *const rdt[] = { "enabled", "schemata", "monitoring" };
         json_object_object_add(l, "intelRdt", switches(rdt, ARRAY_SIZE(rdt), true));

@@ -3,8 +3,8 @@
  * asked, and is used only to tell "asked" from "got"). Internal to container/:
  * the sections are built in inspect.c (identity, namespaces, processes,
  * users), inspect_mounts.c (mounts, masking, locked mounts) and
- * inspect_privilege.c (capabilities, seccomp, cgroup), each one adding its
- * JSON object to the report and its findings to the verdict with the helpers
+ * inspect_privilege.c (capabilities, seccomp, LSM labels, cgroup), each one adding
+ * its JSON object to the report and its findings to the verdict with the helpers
  * of inspect_report.c. */
 #ifndef NOOK_CONTAINER_INSPECT_H
 #define NOOK_CONTAINER_INSPECT_H
@@ -61,7 +61,7 @@ void inspect_add_string(json_object *o, const char *key, const char *value);
 /* report.mounts, report.maskedPaths, report.readonlyPaths, report.lockedMounts. */
 int inspect_mounts(struct inspect *in, nook_err *err);
 
-/* report.privilege (capabilities, no_new_privs, seccomp) and report.cgroup. */
+/* report.privilege (capabilities, no_new_privs, seccomp, LSM labels) and report.cgroup. */
 int inspect_privilege(struct inspect *in, nook_err *err);
 int inspect_cgroup(struct inspect *in, nook_err *err);
 

@@ -1,5 +1,5 @@
 /* `nook inspect`: what the container's init may do (capabilities,
- * no_new_privs, seccomp) and what its cgroups let it use. */
+ * no_new_privs, seccomp, the LSM label it runs under) and what its cgroups let it use. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "container/inspect.h"
 #include "linux/introspect_cgroup.h"
+#include "linux/lsm.h"
 #include "util/cleanup.h"
 
 /* ---- capabilities ---- */
@@ -71,6 +72,63 @@ static void capability_verdicts(struct inspect *in)
         }
 }
 
+/* ---- LSM labels ---- */
+
+/* Whether the label the kernel shows ("docker-default (enforce)", a SELinux
+ * context) is the one asked for. */
+static bool label_is(const char *label, const char *asked, bool apparmor)
+{
+        size_t n = strlen(asked);
+        if (!apparmor)
+                return strcmp(label, asked) == 0;
+        return strncmp(label, asked, n) == 0 && (label[n] == '\0' || label[n] == ' ');
+}
+
+/* One LSM: on this host or not, the label asked for, the label the init runs under. */
+static json_object *lsm_json(struct inspect *in, const char *name, bool enabled, const char *asked)
+{
+        bool apparmor = strcmp(name, "AppArmor") == 0;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+        add_string(o, "asked", asked != NULL && asked[0] != '\0' ? asked : NULL);
+        _cleanup_free_ char *label = NULL;
+        if (enabled && proc_read_lsm_label(in->procfd, apparmor, &label, NULL) < 0)
+                label = NULL;
+        add_string(o, "label", label);
+        if (!enabled || label == NULL)
+                return o;
+        char what[512], why[512];
+        if (asked != NULL && asked[0] != '\0' && !label_is(label, asked, apparmor)) {
+                snprintf(what, sizeof(what), "%s label \"%.200s\" asked for, \"%.200s\" applied", name, asked, label);
+                inspect_add_verdict(in, VERDICT_SERIOUS, what, "the container runs under another confinement than "
+                                                             "its config asked for");
+        } else if (asked == NULL || asked[0] == '\0') {
+                snprintf(what, sizeof(what), "no %s label", name);
+                snprintf(why, sizeof(why), "the host runs %s, but the config asked for no label: the init runs as "
+                                           "\"%.200s\", and only capabilities, namespaces and seccomp confine it",
+                         name, label);
+                inspect_add_verdict(in, VERDICT_WARNING, what, why);
+        }
+        return o;
+}
+
+static void inspect_lsm(struct inspect *in, json_object *privilege)
+{
+        const struct spec_process *process = in->config != NULL ? in->config->process : NULL;
+        const struct spec_linux *linux_ = in->config != NULL ? in->config->linux : NULL;
+        json_object *o = json_object_new_object();
+        json_object_object_add(privilege, "lsm", o);
+        json_object_object_add(o, "apparmor", lsm_json(in, "AppArmor", lsm_apparmor_enabled(),
+                                                       process != NULL ? process->apparmor_profile : NULL));
+        json_object *selinux = lsm_json(in, "SELinux", lsm_selinux_enabled(),
+                                        process != NULL ? process->selinux_label : NULL);
+        add_string(selinux, "mode", lsm_selinux_mode());
+        add_string(selinux, "mountLabel",
+                   linux_ != NULL && linux_->mount_label != NULL && linux_->mount_label[0] != '\0'
+                           ? linux_->mount_label : NULL);
+        json_object_object_add(o, "selinux", selinux);
+}
+
 int inspect_privilege(struct inspect *in, nook_err *err)
 {
         (void)err;
@@ -93,6 +151,8 @@ int inspect_privilege(struct inspect *in, nook_err *err)
                            st->seccomp_mode >= 0 && st->seccomp_mode <= 2 ? modes[st->seccomp_mode] : "unknown");
         json_object_object_add(seccomp, "filters",
                                st->seccomp_filters < 0 ? NULL : json_object_new_int(st->seccomp_filters));
+
+        inspect_lsm(in, o);
 
         capability_verdicts(in);
         if (st->seccomp_mode == 0)

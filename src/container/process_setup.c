@@ -174,8 +174,17 @@ static int environment_with_home(const struct spec_process *process, bool exact,
 int process_finish(const struct process_final *f, nook_err *err)
 {
         const struct spec_process *process = f->process;
+        int ret;
+        /* runc's point: the mounts and masks are made, no_new_privs, capabilities and
+         * seccomp are still to come. The labels take effect at the stub's execve (a
+         * fork before it, exec's, inherits them: AppArmor's transition lives in the
+         * task's context, SELinux's exec context in its credentials, both copied by
+         * fork). No hook runs after this point in this process. */
+        if (f->labels != NULL && lsm_has_process_labels(f->labels) &&
+            (ret = lsm_apply_exec_labels(f->lsm_procfd, f->labels, process->no_new_privileges, err)) < 0)
+                return ret;
         __attribute__((cleanup(environment_free))) struct environment env = { 0 };
-        int ret = environment_with_home(process, f->exact_env, &env, err);
+        ret = environment_with_home(process, f->exact_env, &env, err);
         if (ret < 0)
                 return ret;
         /* (With ctty_fd, the stdio the program gets is that terminal, not ours.) */
@@ -199,7 +208,8 @@ int process_finish(const struct process_final *f, nook_err *err)
                 return ret;
 
         struct stub_message ready, error, hello;
-        sync_stub_messages(path, &ready, &error, &hello);
+        _cleanup_free_ char *note = f->labels != NULL ? lsm_exec_note(f->labels) : NULL;
+        sync_stub_messages(path, note, &ready, &error, &hello);
         struct stub_request req = {
                 .exe = f->exe,
                 .fork_child = f->fork_child,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "linux/lsm.h"
 #include "linux/stub.h"
 #include "spec/spec.h"
 #include "util/error.h"
@@ -31,9 +32,11 @@ struct process_final {
         int await_fd;  /* nook's last word (START, COMMITTED) comes here; -1: exec at once */
         int accept_fd; /* create: then wait for `nook start` on this socket; -1: none */
         int preserve_fds;
+        const struct lsm_labels *labels; /* NULL: none */
+        int lsm_procfd; /* with labels: nook's procfs (lsm_open_procfs), for the attr files */
 };
 
-/* Becomes the process's user (keeping the capabilities the stub still needs),
+/* Sets the LSM labels its execve gives it, becomes the process's user (keeping the capabilities the stub still needs),
  * finds the program, closes every fd but 0-2, the preserved ones and those the
  * stub needs (which close at exec), resets signals and runs the stub. Returns
  * only on failure. */

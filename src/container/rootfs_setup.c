@@ -27,6 +27,7 @@ static int mount_all(struct launch *l, int *rootfd, nook_err *err)
                 .in_userns = l->plan.in_userns,
                 .cgroup = l->state.cgroup,
                 .has_cgroupns = spec_namespace(spec, NS_CGROUP) != NULL,
+                .mount_label = spec->linux != NULL ? spec->linux->mount_label : NULL,
                 .uid_map = l->plan.outer_in_host ? &spec->linux->uid_mappings : NULL,
                 .gid_map = l->plan.outer_in_host ? &spec->linux->gid_mappings : NULL,
         };
@@ -76,7 +77,8 @@ int rootfs_setup_protect_paths(struct launch *l, int rootfd, nook_err *err)
         }
         if (linux_->masked_paths.len > 0) {
                 _cleanup_close_ int null_fd = masked_open_null(err);
-                int ret = null_fd < 0 ? null_fd : masked_apply(rootfd, &linux_->masked_paths, null_fd, err);
+                int ret = null_fd < 0 ? null_fd : masked_apply(rootfd, &linux_->masked_paths, null_fd,
+                                                                 linux_->mount_label, err);
                 if (ret < 0)
                         return nook_error_wrap(err, "linux.maskedPaths");
         }

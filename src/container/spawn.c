@@ -254,6 +254,12 @@ static int child_run(struct spawn *s, nook_err *err)
                 if (ret < 0)
                         return nook_error_wrap(err, "protect nook's binary");
         }
+        /* The LSM labels go through the host's procfs: we are not in the container's pid
+         * namespace (its /proc has no entry for us), and its /proc is the container's to fake. */
+        struct lsm_labels labels = req->labels != NULL ? *req->labels : lsm_labels_of(process, NULL);
+        _cleanup_close_ int lsm_procfd = -1;
+        if (lsm_has_process_labels(&labels) && (lsm_procfd = lsm_open_procfs(err)) < 0)
+                return nook_error_wrap(err, "the LSM labels");
         /* Raising a hard limit needs CAP_SYS_RESOURCE in the host's user namespace. */
         int ret = process_set_rlimits(process, err);
         if (ret < 0)
@@ -296,6 +302,8 @@ static int child_run(struct spawn *s, nook_err *err)
                 .await_fd = -1,
                 .accept_fd = -1,
                 .preserve_fds = req->preserve_fds,
+                .labels = &labels,
+                .lsm_procfd = lsm_procfd,
         };
         return process_finish(&final, err);
 }

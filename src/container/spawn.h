@@ -6,7 +6,9 @@
  *   join the v1 cgroups, oom_score_adj
  *   GO ──────────────────────────────────▶ setns(pidfd of the init, every namespace
  *                                            it does not share with nook: user first)
- *                                          terminal, attributes, user (process_setup.c)
+ *                                          terminal, attributes, LSM labels (through the
+ *                                            host's procfs, opened before setns), user
+ *                                            (process_setup.c)
  *                                    ◀──── CONSOLE   (pty master, when nook relays it)
  *                                          stub: exe swap, fork into the pid namespace
  *                                    ◀──── PID       (the forked process, nook's child by
@@ -28,6 +30,7 @@
 #include <sys/types.h>
 
 #include "container/state.h"
+#include "linux/lsm.h"
 #include "linux/seccomp.h"
 #include "spec/spec.h"
 #include "util/error.h"
@@ -46,6 +49,7 @@ struct spawn_request {
         const struct sock_filter *filter; /* seccomp, loaded last; NULL: none */
         size_t filter_len;
         unsigned seccomp_flags;
+        const struct lsm_labels *labels; /* LSM labels and the fields they came from; NULL: the process's */
 };
 
 struct spawn_result {

@@ -3,9 +3,9 @@
  *   namespaces → (nook: cgroup, id maps) → root in the user namespace →
  *   (FORK: the init is forked; OUTER: the outer stage clones it) → mounts (host
  *   paths still reachable) → devices → hooks → pivot_root → sysctl, masks and
- *   read-only paths (the verified /proc) → terminal → process settings → the
- *   final user → the stub: exe swap, capabilities, no_new_privs, seccomp
- *   (last), READY, nook's last word, execve.
+ *   read-only paths (the verified /proc) → terminal → process settings → LSM
+ *   labels (through nook's own procfs) → the final user → the stub: exe swap,
+ *   capabilities, no_new_privs, seccomp (last), READY, nook's last word, execve.
  * The messages (▶ sent, ◀ awaited) are those of launch_plan_steps; errors go
  * back to nook over the sync socket, verbatim. */
 #define _GNU_SOURCE
@@ -23,6 +23,7 @@
 #include "container/hooks_at.h"
 #include "container/launch.h"
 #include "container/process_setup.h"
+#include "linux/lsm.h"
 #include "linux/mount.h"
 #include "linux/net.h"
 #include "linux/process.h"
@@ -133,15 +134,18 @@ static int set_names(const struct spec *spec, nook_err *err)
         return 0;
 }
 
-/* A session keyring of its own, so the container does not share the caller's keys. */
-static int join_session_keyring(const char *id, nook_err *err)
+/* A session keyring of its own, so the container does not share the caller's keys;
+ * under SELinux it gets the process's label, as runc and crun give it. */
+static int join_session_keyring(const char *id, const struct lsm_labels *labels, int lsm_procfd, nook_err *err)
 {
-        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id) >= 0)
-                return 0;
-        /* No keyrings in this kernel, or a user namespace without a key quota: nothing to isolate. */
-        if (errno == ENOSYS || errno == EDQUOT || errno == EPERM || errno == EACCES)
-                return 0;
-        return nook_error_errno(err, "join a session keyring");
+        int ret = lsm_set_keycreate(lsm_procfd, labels, false, err);
+        if (ret < 0)
+                return ret;
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id) < 0 &&
+            /* No keyrings in this kernel, or a user namespace without a key quota: nothing to isolate. */
+            errno != ENOSYS && errno != EDQUOT && errno != EPERM && errno != EACCES)
+                return nook_error_errno(err, "join a session keyring");
+        return lsm_set_keycreate(lsm_procfd, labels, true, err);
 }
 
 /* The mounts are made: nook runs the prestart and createRuntime hooks while we
@@ -287,6 +291,13 @@ static int init_run(struct launch *l, nook_err *err)
 
         /* First of all, so that every later step runs inside the container's cgroup. */
         int ret = cgroup_join_self(&l->cgroup_join, err);
+        /* The procfs the LSM labels are written through: nook's own, opened while it is
+         * in reach (before a namespace is joined or the root changes) and kept; the
+         * container's /proc may be anything its image or config put there. */
+        struct lsm_labels labels = lsm_labels_of(process, NULL);
+        _cleanup_close_ int lsm_procfd = -1;
+        if (ret == 0 && lsm_has_process_labels(&labels) && (lsm_procfd = lsm_open_procfs(err)) < 0)
+                return nook_error_wrap(err, "the LSM labels");
         if (ret == 0)
                 ret = enter_namespaces(l, err);
         /* OUTER: what the exe swap needs is read before the init is cloned (its memory is
@@ -320,7 +331,7 @@ static int init_run(struct launch *l, nook_err *err)
                 return nook_error_errno(err, "chdir to the bundle `%s`", l->bundle);
         ret = set_names(spec, err);
         if (ret == 0 && !l->opts->no_new_keyring)
-                ret = join_session_keyring(l->state.id, err);
+                ret = join_session_keyring(l->state.id, &labels, lsm_procfd, err);
         if (ret == 0)
                 ret = process_set_rlimits(process, err);
         if (ret < 0)
@@ -354,6 +365,8 @@ static int init_run(struct launch *l, nook_err *err)
                 .await_fd = l->child_sync_fd,
                 .accept_fd = plan->mode == LAUNCH_CREATE ? l->start_fd : -1,
                 .preserve_fds = l->opts->preserve_fds,
+                .labels = &labels,
+                .lsm_procfd = lsm_procfd,
         };
         return process_finish(&final, err);
 }

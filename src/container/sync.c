@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/cleanup.h"
 #include "util/socket.h"
 
 _Static_assert(offsetof(struct sync_msg, text) == SYNC_HEADER_SIZE, "sync header layout");
@@ -129,8 +132,14 @@ int sync_error_from_msg(const struct sync_msg *msg, nook_err *err)
         if (msg->value > 0) {
                 /* From the stub: it names a stage and an errno, and the program path as text. */
                 enum stub_stage stage = (enum stub_stage)(msg->value - 1);
+                /* A refused exec under an LSM label (named after a newline): the policy's
+                 * refusal of the transition comes here, not at the write of the label. */
+                const char *note = strchr(msg->text, '\n');
+                int path_len = note != NULL ? (int)(note - msg->text) : (int)strlen(msg->text);
+                if (stage == STUB_STAGE_EXEC && note != NULL && (msg->code == EACCES || msg->code == EPERM))
+                        return nook_error(err, msg->code, "exec: \"%.*s\" under %s", path_len, msg->text, note + 1);
                 if (stage == STUB_STAGE_EXEC)
-                        return nook_error(err, msg->code, "exec: \"%s\"", msg->text);
+                        return nook_error(err, msg->code, "exec: \"%.*s\"", path_len, msg->text);
                 return nook_error(err, msg->code, "%s", stub_stage_name(stage));
         }
         return nook_error_raw(err, msg->code, msg->text);
@@ -178,10 +187,13 @@ static void fill_template(struct stub_message *m, enum sync_type type, const cha
         memcpy(m->bytes, &msg, m->len);
 }
 
-void sync_stub_messages(const char *path, struct stub_message *ready, struct stub_message *error,
-                        struct stub_message *hello)
+void sync_stub_messages(const char *path, const char *exec_note, struct stub_message *ready,
+                        struct stub_message *error, struct stub_message *hello)
 {
         fill_template(ready, SYNC_READY, NULL);
-        fill_template(error, SYNC_ERROR, path);
+        _cleanup_free_ char *text = NULL;
+        if (exec_note != NULL && asprintf(&text, "%s\n%s", path, exec_note) < 0)
+                text = NULL;
+        fill_template(error, SYNC_ERROR, text != NULL ? text : path);
         fill_template(hello, SYNC_HELLO, NULL);
 }

@@ -86,8 +86,10 @@ int sync_check_order(enum sync_type got, enum sync_type expected, const char *pe
 /* Turns a received SYNC_ERROR into an error object. */
 int sync_error_from_msg(const struct sync_msg *msg, nook_err *err);
 
-/* The templates the stub sends: READY, ERROR (with path as its text), HELLO (the forked process's). */
-void sync_stub_messages(const char *path, struct stub_message *ready, struct stub_message *error,
-                        struct stub_message *hello);
+/* The templates the stub sends: READY, ERROR (with path as its text, and a note
+ * shown when the exec is refused: the LSM label it was to get; may be NULL), HELLO
+ * (the forked process's). */
+void sync_stub_messages(const char *path, const char *exec_note, struct stub_message *ready,
+                        struct stub_message *error, struct stub_message *hello);
 
 #endif

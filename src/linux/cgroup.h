@@ -135,8 +135,9 @@ int cgroup_from_json(struct json_object *json, struct cgroup **out, nook_err *er
 
 /* Mounts the host's cgroup hierarchies, as seen from the container's cgroup,
  * at dest inside rootfd (the OCI "cgroup" mount type): cgroup2 directly, v1 as
- * a tmpfs with one cgroup mount (or bind, without a cgroup namespace) per hierarchy. */
+ * a tmpfs (with the SELinux mount_label, may be NULL) with one cgroup mount (or
+ * bind, without a cgroup namespace) per hierarchy. */
 int cgroup_mount_in_container(const struct cgroup *cg, int rootfd, const char *dest, unsigned long flags,
-                              bool has_cgroupns, nook_err *err);
+                              bool has_cgroupns, const char *mount_label, nook_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "linux/cgroup_internal.h"
+#include "linux/lsm.h"
 #include "linux/mount.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -32,7 +33,7 @@ static int mount_hierarchy(const struct cgroup_hierarchy *h, int target_fd, unsi
 }
 
 int cgroup_mount_in_container(const struct cgroup *cg, int rootfd, const char *dest, unsigned long flags,
-                              bool has_cgroupns, nook_err *err)
+                              bool has_cgroupns, const char *mount_label, nook_err *err)
 {
         _cleanup_close_ int target_fd = open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, CREATE_DIR, err);
         if (target_fd < 0)
@@ -42,7 +43,11 @@ int cgroup_mount_in_container(const struct cgroup *cg, int rootfd, const char *d
                 return mount_hierarchy(&cg->hierarchies[0], target_fd, fs_flags, has_cgroupns, dest, err);
 
         /* v1 and hybrid: a tmpfs holding one directory per hierarchy. */
-        int ret = mount_fs("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", target_fd, dest, err);
+        _cleanup_free_ char *labelled = NULL;
+        int ret = lsm_mount_data("mode=755", mount_label, &labelled, err);
+        if (ret == 0)
+                ret = mount_fs("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                               labelled != NULL ? labelled : "mode=755", target_fd, dest, err);
         if (ret < 0)
                 return ret;
         /* The fd names the directory under the new tmpfs (a magic link does not cross

@@ -73,6 +73,10 @@ static inline bool ns_id_equal(const struct ns_id *a, const struct ns_id *b)
 int proc_list_in_namespace(enum spec_namespace_type type, const struct ns_id *id, int **fds, pid_t **pids,
                            size_t *n, nook_err *err);
 
+/* The label the process runs under for one LSM (<procfd>/attr/apparmor/current,
+ * or attr/current), without its trailing newline; heap. */
+int proc_read_lsm_label(int procfd, bool apparmor, char **label, nook_err *err);
+
 /* Reads <procfd>/uid_map or gid_map (file names the map) as the caller's user namespace sees it. */
 int proc_read_id_map(int procfd, const char *file, struct id_range **ranges, size_t *n, nook_err *err);
 

@@ -323,3 +323,19 @@ int proc_open_reference(pid_t *pid, bool *host, nook_err *err)
         *host = false;
         return fd;
 }
+
+int proc_read_lsm_label(int procfd, bool apparmor, char **label, nook_err *err)
+{
+        *label = NULL;
+        size_t len = 0;
+        /* AppArmor's own directory (kernels before 5.1 have attr/current only). */
+        int ret = apparmor ? read_file_at(procfd, "attr/apparmor/current", label, &len, NULL) : -ENOENT;
+        if (ret == -ENOENT)
+                ret = read_file_at(procfd, "attr/current", label, &len, err);
+        if (ret < 0)
+                return ret;
+        /* SELinux ends it with a NUL, AppArmor with a newline. */
+        while (len > 0 && ((*label)[len - 1] == '\n' || (*label)[len - 1] == '\0'))
+                (*label)[--len] = '\0';
+        return 0;
+}

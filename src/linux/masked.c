@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/lsm.h"
 #include "linux/mount.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -73,8 +74,14 @@ static int open_protected(int rootfd, const char *path, const char *what, nook_e
         return fd;
 }
 
-int masked_apply(int rootfd, const spec_strings *paths, int null_fd, nook_err *err)
+int masked_apply(int rootfd, const spec_strings *paths, int null_fd, const char *mount_label, nook_err *err)
 {
+        static const char empty_data[] = "size=0,mode=0555";
+        _cleanup_free_ char *labelled = NULL;
+        int ret = lsm_mount_data(empty_data, mount_label, &labelled, err);
+        if (ret < 0)
+                return ret;
+        const char *data = labelled != NULL ? labelled : empty_data;
         for (size_t i = 0; i < paths->len; i++) {
                 const char *path = paths->items[i];
                 _cleanup_close_ int fd = open_protected(rootfd, path, "mask", err);
@@ -82,12 +89,11 @@ int masked_apply(int rootfd, const spec_strings *paths, int null_fd, nook_err *e
                         continue;
                 if (fd < 0)
                         return fd;
-                int ret;
                 struct stat st;
                 if (fstat(fd, &st) < 0)
                         return nook_error_errno(err, "mask `%s`", path);
                 if (S_ISDIR(st.st_mode)) {
-                        ret = mount_fs("tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555", fd, path, err);
+                        ret = mount_fs("tmpfs", "tmpfs", MS_RDONLY, data, fd, path, err);
                 } else {
                         int mnt = mount_bind(null_fd, NULL, false, NULL, NULL, fd, err);
                         if (mnt >= 0)

@@ -10,9 +10,10 @@
 /* Opens the host's /dev/null and checks that it is the character device 1:3. */
 int masked_open_null(nook_err *err);
 
-/* Covers each path: a directory with an empty read-only tmpfs, anything else
- * with null_fd. Paths that do not exist are skipped, as runc does. */
-int masked_apply(int rootfd, const spec_strings *paths, int null_fd, nook_err *err);
+/* Covers each path: a directory with an empty read-only tmpfs (labelled with
+ * mount_label when not NULL), anything else with null_fd. Paths that do not
+ * exist are skipped, as runc does. */
+int masked_apply(int rootfd, const spec_strings *paths, int null_fd, const char *mount_label, nook_err *err);
 
 /* Makes each path (and every mount below it) read-only; missing paths are skipped. */
 int readonly_apply(int rootfd, const spec_strings *paths, nook_err *err);

@@ -24,6 +24,7 @@ struct rootfs_context {
         const struct cgroup *cgroup; /* for the "cgroup" type; NULL when the container has none */
         bool has_cgroupns;
         bool needs_console;         /* process.terminal: /dev/console is made while /dev is writable */
+        const char *mount_label;    /* linux.mountLabel: the SELinux context of the filesystems mounted; NULL: none */
         /* Set when mounting for a user-namespaced container from outside its user
          * namespace: uid= and gid= options name container ids, mapped through these. */
         const spec_id_mappings *uid_map, *gid_map;

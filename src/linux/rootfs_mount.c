@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/lsm.h"
 #include "linux/mount.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -334,6 +335,19 @@ static int open_fs_target(struct rootfs_context *ctx, const struct spec_mount *m
         return fd;
 }
 
+/* How a filesystem mount takes linux.mountLabel, as runc and crun give it: procfs
+ * and sysfs take none (their labels are the policy's), mqueue (one superblock per
+ * IPC namespace: a context= option would clash with an earlier mount) gets its
+ * root's attribute, the others the context= option. */
+enum label_how { LABEL_NONE, LABEL_OPTION, LABEL_XATTR };
+
+static enum label_how label_how(const struct spec_mount *m)
+{
+        if (m->parsed.kind == MOUNT_KIND_PROC || m->parsed.kind == MOUNT_KIND_SYSFS)
+                return LABEL_NONE;
+        return strcmp(m->type, "mqueue") == 0 ? LABEL_XATTR : LABEL_OPTION;
+}
+
 static int mount_fs_entry(struct rootfs_context *ctx, const struct spec_mount *m, nook_err *err)
 {
         const struct mount_options *opts = &m->parsed;
@@ -354,10 +368,14 @@ static int mount_fs_entry(struct rootfs_context *ctx, const struct spec_mount *m
                         return nook_error_wrap(err, "tmpcopyup");
         }
         const char *data;
-        _cleanup_free_ char *owned = NULL;
+        _cleanup_free_ char *owned = NULL, *labelled = NULL;
         int ret = fs_data(ctx, m, mode, &data, &owned, err);
+        if (ret == 0 && label_how(m) == LABEL_OPTION)
+                ret = lsm_mount_data(data, ctx->mount_label, &labelled, err);
         if (ret < 0)
                 return ret;
+        if (labelled != NULL)
+                data = labelled;
         /* A tmpfs, and what covers /dev, are made read-only once what goes in them exists. */
         struct mount_change rec = { .attr_set = opts->rec_attr_set, .attr_clr = opts->rec_attr_clr };
         unsigned long flags = opts->flags & ~(unsigned long)MS_PROPAGATION;
@@ -373,6 +391,12 @@ static int mount_fs_entry(struct rootfs_context *ctx, const struct spec_mount *m
                 return ret;
         if (opts->kind == MOUNT_KIND_PROC) {
                 ret = check_proc_mounted(ctx->rootfd, m->destination, err);
+                if (ret < 0)
+                        return ret;
+        }
+        if (ctx->mount_label != NULL && label_how(m) == LABEL_XATTR) {
+                _cleanup_close_ int root = open_in_root(ctx->rootfd, m->destination, O_DIRECTORY, CREATE_NONE, err);
+                ret = root < 0 ? root : lsm_label_mount_root(root, ctx->mount_label, m->destination, err);
                 if (ret < 0)
                         return ret;
         }
@@ -429,7 +453,7 @@ static int mount_cgroup_entry(const struct rootfs_context *ctx, const struct spe
         if (ctx->cgroup == NULL)
                 return mount_host_cgroup(ctx, m, err);
         int ret = cgroup_mount_in_container(ctx->cgroup, ctx->rootfd, m->destination, opts->flags,
-                                            ctx->has_cgroupns, err);
+                                            ctx->has_cgroupns, ctx->mount_label, err);
         if (ret < 0 || (opts->rec_attr_set == 0 && opts->rec_attr_clr == 0))
                 return ret;
         _cleanup_close_ int mounted = open_in_root(ctx->rootfd, m->destination, O_PATH | O_DIRECTORY, CREATE_NONE, err);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <sys/sysmacros.h>
@@ -637,10 +638,42 @@ static int cmd_mounts_beside_root(int argc, char **argv)
         return 0;
 }
 
+/* keyring-label: the security label of the session keyring (KEYCTL_GET_SECURITY). */
+static int cmd_keyring_label(int argc, char **argv)
+{
+        (void)argc;
+        (void)argv;
+        char label[512] = "";
+        /* The kernel copies the label with its NUL when it fits. */
+        if (syscall(SYS_keyctl, 17 /* KEYCTL_GET_SECURITY */, -3 /* KEY_SPEC_SESSION_KEYRING */, label,
+                    sizeof(label) - 1) < 0)
+                return fail("keyctl");
+        printf("%s\n", label);
+        return 0;
+}
+
+/* xattr PATH NAME: the value of an extended attribute (security.selinux …). */
+static int cmd_xattr(int argc, char **argv)
+{
+        if (argc < 3)
+                return 2;
+        char value[512];
+        ssize_t n = lgetxattr(argv[1], argv[2], value, sizeof(value) - 1);
+        if (n < 0)
+                return fail("getxattr");
+        value[n] = '\0';
+        if (n > 0 && value[n - 1] == '\0')
+                n--;
+        printf("%.*s\n", (int)n, value);
+        return 0;
+}
+
 static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
 } commands[] = {
+        { "keyring-label", cmd_keyring_label },
+        { "xattr", cmd_xattr },
         { "mounts-beside-root", cmd_mounts_beside_root },
         { "fds", cmd_fds },
         { "swapoff", cmd_swapoff },

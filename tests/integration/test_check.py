@@ -74,6 +74,22 @@ def test_check_as_root_matches_the_host():
     assert {checks[n]["status"] for n in ("clone3", "openat2", "mount_api", "pidfd")} == {"ok"}
 
 
+def test_check_reports_each_lsm_as_the_host_runs_it():
+    checks = by_name(check())
+    enabled = pathlib.Path("/sys/module/apparmor/parameters/enabled")
+    apparmor = pathlib.Path("/sys/kernel/security/apparmor").is_dir() and enabled.exists() and \
+        enabled.read_text().startswith("Y")
+    enforce = pathlib.Path("/sys/fs/selinux/enforce")
+    selinux = ("enforcing" if enforce.read_text().strip() == "1" else "permissive") if enforce.exists() else None
+    assert checks["lsm.apparmor"]["value"].startswith("enabled" if apparmor else "disabled")
+    assert checks["lsm.selinux"]["value"] == (selinux or "disabled")
+    # The one LSM a host runs is enough; none at all is worth a warning.
+    expected = "ok" if apparmor or selinux else "warn"
+    assert {checks["lsm.apparmor"]["status"], checks["lsm.selinux"]["status"]} == {expected}
+    meaning = checks["lsm.apparmor"]["meaning"]
+    assert ("nook applies" if apparmor else "is refused") in meaning
+
+
 def test_check_text_is_aligned_and_fits_100_columns():
     text = check(fmt="text")
     r = check()

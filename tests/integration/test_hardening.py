@@ -352,19 +352,38 @@ def test_namespace_path_that_does_not_exist_is_an_error(bundle, tmp_path):
     fails_before_anything(bundle, "no-such-ns")
 
 
+def set_label(bundle, field, value):
+    if field == "mountLabel":
+        bundle.config["linux"][field] = value
+    else:
+        bundle.config["process"][field] = value
+    return ("linux." if field == "mountLabel" else "process.") + field
+
+
 @pytest.mark.parametrize("field,value,expected", [
     ("apparmorProfile", "nook-test", "AppArmor"),
     ("selinuxLabel", "system_u:system_r:container_t:s0:c1,c2", "SELinux"),
     ("mountLabel", "system_u:object_r:container_file_t:s0", "SELinux"),
 ])
 def test_lsm_label_without_the_lsm_fails_as_runc_does(bundle, field, value, expected):
-    if pathlib.Path("/sys/kernel/security/apparmor").exists() or pathlib.Path("/sys/fs/selinux/enforce").exists():
-        pytest.skip("this host has an LSM enabled")
-    if field == "mountLabel":
-        bundle.config["linux"][field] = value
-    else:
-        bundle.config["process"][field] = value
-    fails_before_anything(bundle, expected)
+    lsm_on = pathlib.Path("/sys/fs/selinux/enforce").exists() if expected == "SELinux" else \
+        pathlib.Path("/sys/module/apparmor/parameters/enabled").exists() and \
+        pathlib.Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y")
+    if lsm_on:
+        pytest.skip(f"this host runs {expected} (tests/realhost's lsm scenarios apply labels)")
+    name = set_label(bundle, field, value)
+    p = fails_before_anything(bundle, f'{name} "{value}": {expected} is not enabled on this host')
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+@pytest.mark.parametrize("field", ["apparmorProfile", "selinuxLabel", "mountLabel"])
+def test_malformed_lsm_label_fails_before_anything(bundle, field):
+    """Checked before anything is made, whatever LSM the host runs: the kernel takes a label as one
+    line (a newline would end it early), and a mount label between quotes."""
+    value = "system_u:object_r:tmpfs_t:s0\" ,nosuid" if field == "mountLabel" else "nook-test\nunconfined"
+    name = set_label(bundle, field, value)
+    p = fails_before_anything(bundle, f"{name} ")
+    assert "malformed label" in p.stderr, p.stderr
 
 
 def test_device_missing_on_the_host_fails_first_in_a_user_namespace(bundle):

@@ -133,6 +133,16 @@ def test_default_container_report_field_by_field(bundle):
     modes = {"0": "disabled", "1": "strict", "2": "filter"}
     assert priv["seccomp"] == {"mode": modes[status_field(pid, "Seccomp")],
                                "filters": int(status_field(pid, "Seccomp_filters"))}
+    # Asked for none; the labels are read only where the LSM is on (tests/realhost checks those).
+    apparmor_on = pathlib.Path("/sys/module/apparmor/parameters/enabled").exists() and \
+        pathlib.Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y")
+    selinux_on = pathlib.Path("/sys/fs/selinux/enforce").exists()
+    assert priv["lsm"]["apparmor"]["enabled"] is apparmor_on and priv["lsm"]["apparmor"]["asked"] is None
+    assert priv["lsm"]["selinux"]["enabled"] is selinux_on and priv["lsm"]["selinux"]["asked"] is None
+    if not apparmor_on:
+        assert priv["lsm"]["apparmor"]["label"] is None
+    if not selinux_on:
+        assert priv["lsm"]["selinux"]["label"] is None and priv["lsm"]["selinux"]["mode"] is None
 
     cg = r["cgroup"]
     assert cg["own"] is True
