@@ -90,11 +90,11 @@ static json_object *lsm_json(struct inspect *in, const char *name, bool enabled,
         bool apparmor = strcmp(name, "AppArmor") == 0;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
-        add_string(o, "asked", asked != NULL && asked[0] != '\0' ? asked : NULL);
+        inspect_add_string(o, "asked", asked != NULL && asked[0] != '\0' ? asked : NULL);
         _cleanup_free_ char *label = NULL;
         if (enabled && proc_read_lsm_label(in->procfd, apparmor, &label, NULL) < 0)
                 label = NULL;
-        add_string(o, "label", label);
+        inspect_add_string(o, "label", label);
         if (!enabled || label == NULL)
                 return o;
         char what[512], why[512];
@@ -122,8 +122,8 @@ static void inspect_lsm(struct inspect *in, json_object *privilege)
                                                        process != NULL ? process->apparmor_profile : NULL));
         json_object *selinux = lsm_json(in, "SELinux", lsm_selinux_enabled(),
                                         process != NULL ? process->selinux_label : NULL);
-        add_string(selinux, "mode", lsm_selinux_mode());
-        add_string(selinux, "mountLabel",
+        inspect_add_string(selinux, "mode", lsm_selinux_mode());
+        inspect_add_string(selinux, "mountLabel",
                    linux_ != NULL && linux_->mount_label != NULL && linux_->mount_label[0] != '\0'
                            ? linux_->mount_label : NULL);
         json_object_object_add(o, "selinux", selinux);
