@@ -57,21 +57,19 @@ PAYLOAD = RIG / "payload"
 SCENARIOS = ["systemd", "podman", "rootless", "docker", "cri"]
 # The OCI runtime a scenario drives, as the VM sees it.
 RUNTIMES = {"runc": "/usr/bin/runc", "crun": "/usr/bin/crun", "nook": "/payload/nook"}
-# Boot configurations: the kernel command line's LSM. SELinux is for the LSM work to come.
+# Boot configurations: the kernel command line's LSM.
 # noapparmor: the same host with AppArmor off, where the engines send no label. Its LSMs are
 # named: with apparmor=0 alone the kernel starts SELinux (without a policy) in its place, and
 # podman then mounts with context= options that fail.
 CONFIGS = {"apparmor": "apparmor=1 security=apparmor", "selinux": "security=selinux selinux=1 enforcing=0",
            "noapparmor": "apparmor=0 lsm=lockdown,capability,landlock,yama,bpf"}
-# How nook's runs meet LSM labels while nook cannot apply them (NOOK_REALHOST_LSM):
-#   off         they boot with AppArmor off (config noapparmor): the engines send no label at all
-#               (docker sends a profile, even "unconfined", whenever AppArmor is on, and nook
-#               refuses every label today, "unconfined" included);
+# How nook's runs meet LSM labels (NOOK_REALHOST_LSM):
+#   on          the engines' defaults (docker-default, containers-default-*, CRI's profile), as
+#               for runc and crun, which always run with them: nook applies them;
 #   unconfined  the engines are asked for the unconfined profile (podman and docker
 #               --security-opt apparmor=unconfined, CRI's Unconfined profile);
-#   on          the engines' defaults, as for runc and crun, which always run with them.
-# Set it to "on" once nook applies labels.
-NOOK_LSM = os.environ.get("NOOK_REALHOST_LSM", "off")
+#   off         they boot with AppArmor off (config noapparmor): the engines send no label at all.
+NOOK_LSM = os.environ.get("NOOK_REALHOST_LSM", "on")
 
 
 def lsm_of(runtime):
