@@ -3,8 +3,8 @@ VM (systemd as PID 1, cgroup v2, AppArmor) and runs podman (root and rootless), 
 containerd's CRI plugin there, each with its default (systemd) cgroup manager, driving an OCI
 runtime: runc as the reference, which shows the rig itself works, and nook. Each check of each
 scenario is one test here; the VM boots once for all the runs of one configuration (the
-image is built on the first run and cached under build/realhost/). While nook cannot apply
-LSM labels, its runs boot with AppArmor off (rig.NOOK_LSM)."""
+image is built on the first run and cached under build/realhost/). nook runs with the
+engines' default AppArmor profiles, as runc does (rig.NOOK_LSM)."""
 import os
 import pathlib
 import sys
