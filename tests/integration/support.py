@@ -83,3 +83,19 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_sep("-", f"{total} skipped, for {len(reasons)} reason{'s' if len(reasons) > 1 else ''}")
     for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
         terminalreporter.write_line(f"{count:5}  {reason}")
+
+
+def load_rig(kind):
+    """tests/<kind>/rig.py ("vm", "realhost") as a module of its own name: both rigs are
+    rig.py, and one `import rig` would hand the second test file the first one's."""
+    import importlib.util
+    import pathlib
+    import sys
+    name = f"{kind}_rig"
+    if name not in sys.modules:
+        path = pathlib.Path(__file__).resolve().parents[1] / kind / "rig.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

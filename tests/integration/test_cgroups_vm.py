@@ -2,13 +2,12 @@
 boots Debian's kernel with cgroup2 and every controller delegated, then as a
 pure v1 host; tests/vm/tests.sh holds the tests. Each VM test is one test
 here; the VM boots once per mode for all of them."""
-import pathlib
-import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "vm"))
-import rig  # noqa: E402
+from support import load_rig  # noqa: E402
+
+rig = load_rig("vm")
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ scenario is one test here; the VM boots once for all the runs of one configurati
 image is built on the first run and cached under build/realhost/). nook runs with the
 engines' default AppArmor profiles, as runc does (rig.NOOK_LSM)."""
 import os
-import pathlib
-import sys
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhost"))
-import rig  # noqa: E402
+from support import load_rig  # noqa: E402
+
+rig = load_rig("realhost")
 
 # nook's runs (NOOK_REALHOST_NOOK=0 leaves them out, e.g. to check the rig alone).
 NOOK_RUNS = os.environ.get("NOOK_REALHOST_NOOK", "1") == "1"

@@ -15,8 +15,9 @@ import pytest
 REALHOST = pathlib.Path(__file__).resolve().parents[1] / "realhost"
 if not (REALHOST / "rig.py").exists():
     pytest.skip("the real-host rig (tests/realhost) is not in this tree", allow_module_level=True)
-sys.path.insert(0, str(REALHOST))
-import rig  # noqa: E402
+from support import load_rig  # noqa: E402
+
+rig = load_rig("realhost")
 
 SCENARIOS = {"apparmor": "lsm", "selinux": "selinux"}
 RUNTIMES = ["runc", "nook"]
