@@ -246,6 +246,15 @@ def processes_in_cgroups(ids):
     return pids
 
 
+@pytest.fixture
+def netns():
+    """A network namespace of the test's own (`ip netns add`), for configs that join one by path."""
+    name = "nook-test-" + uuid.uuid4().hex[:8]
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    yield name
+    subprocess.run(["ip", "netns", "delete", name], check=True)
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_behind(tmp_path):
     """After each test: no mount of the host refers to the test's files, and no

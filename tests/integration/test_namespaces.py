@@ -5,7 +5,6 @@ import pathlib
 import shutil
 import subprocess
 import tempfile
-import uuid
 
 import pytest
 
@@ -145,14 +144,6 @@ def test_second_container_joins_the_firsts_namespaces_by_path(bundle, second_bun
     out = second_bundle.sh("hostname; cat /proc/1/cmdline | tr '\\0' ' '").stdout.splitlines()
     assert out == ["first", "sleep 30 "]
     bundle.delete("--force")
-
-
-@pytest.fixture
-def netns():
-    name = "nook-test-" + uuid.uuid4().hex[:8]
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    yield name
-    subprocess.run(["ip", "netns", "delete", name], check=True)
 
 
 def test_network_namespace_made_by_ip_netns_is_joined(bundle, netns):

@@ -8,19 +8,10 @@ import shutil
 import signal
 import subprocess
 import time
-import uuid
 
 import pytest
 
 from conftest import NOOK, new_id
-
-
-@pytest.fixture
-def netns():
-    name = "nook-test-" + uuid.uuid4().hex[:8]
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    yield name
-    subprocess.run(["ip", "netns", "delete", name], check=True)
 
 
 def sandbox(bundle, netns, args):
