@@ -1,0 +1,53 @@
+/* What checkpoint and restore share around criu: the checked options, the
+ * image and work directories, criu found and checked on this host, nook's
+ * record in the image, and the container's mountpoints resolved in its rootfs.
+ * Internal to container/. */
+#ifndef NOOK_CONTAINER_CRIU_SETUP_H
+#define NOOK_CONTAINER_CRIU_SETUP_H
+
+#include <stdbool.h>
+
+#include "container/container.h"
+#include "container/state.h"
+#include "linux/criu.h"
+#include "spec/spec.h"
+#include "util/error.h"
+
+/* The image's file of the container's stdio as its init had them ("pipe:[N]",
+ * "/dev/null"): runc's name and format, so either runtime restores the other's. */
+#define CRIU_DESCRIPTORS_FILE "descriptors.json"
+/* nook's record: the state and the config the container ran with. */
+#define CRIU_RECORD_FILE "nook.json"
+
+struct criu_setup {
+        char *binary;       /* criu on PATH */
+        char *image_path;   /* absolute */
+        char *work_path;    /* absolute; the image path when not given */
+        int image_fd, work_fd;
+        enum criu_cgroup_mode cgroup_mode;
+        unsigned empty_ns;
+};
+
+/* The options checked (names, values) before anything else: no system change. */
+int criu_setup_check_options(const struct criu_common_options *o, struct criu_setup *s, nook_err *err);
+
+/* Finds criu and runs its check, then opens (create: makes) the directories;
+ * the work directory gets criu's logs. */
+int criu_setup_open(const struct criu_common_options *o, bool create, struct criu_setup *s, nook_err *err);
+
+void criu_setup_close(struct criu_setup *s);
+
+/* Per mounts[]: where the destination is in the rootfs as the container sees it
+ * (symlinks of the image followed inside it); NULL where it cannot be resolved. */
+int criu_setup_mountpoints(const struct spec *spec, const char *rootfs, char ***out, nook_err *err);
+
+void criu_setup_free_mountpoints(const struct spec *spec, char **mountpoints);
+
+/* Writes the stdio of pid and nook's record (state, config) into the image. */
+int criu_setup_save_record(const struct criu_setup *s, const struct container_state *state,
+                           const struct spec *spec, nook_err *err);
+
+/* Reads the image's stdio record: three strings (allocated). */
+int criu_setup_load_descriptors(const struct criu_setup *s, char *descriptors[3], nook_err *err);
+
+#endif
