@@ -31,8 +31,9 @@ static int check_parent_path(const char *image_path, const char *parent, nook_er
                 return nook_error(err, 0, "--parent-path: empty");
         if (parent[0] == '/')
                 return nook_error(err, 0, "--parent-path `%s`: must be relative to --image-path", parent);
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s/%s", image_path, parent) < 0)
+        /* Joined and cleaned as runc does: the image directory need not exist yet. */
+        _cleanup_free_ char *joined = NULL, *path = NULL;
+        if (asprintf(&joined, "%s/%s", image_path, parent) < 0 || (path = path_clean(joined)) == NULL)
                 return nook_error(err, ENOMEM, "--parent-path");
         struct stat st;
         if (stat(path, &st) < 0)
@@ -129,6 +130,8 @@ struct dump {
         char **mountpoints;
         bool *masked_files;
         unsigned long inodes[NS_TYPE_COUNT];
+        char *stdio_keys[3];
+        const char **external; /* the plan's, and the stdio files outside the container */
         struct criu_plan plan;
         char *page_server_address;
         int page_server_port;
@@ -187,16 +190,27 @@ static int dump_run(struct dump *d, nook_err *err)
                 };
                 int ret = criu_plan_dump(&in, &d->plan, err);
                 if (ret == 0)
-                        ret = criu_setup_save_record(&d->setup, d->state, d->spec, err);
+                        ret = criu_setup_stdio_keys(d->state->pid, d->stdio_keys, err);
+                if (ret == 0)
+                        ret = criu_setup_save_record(&d->setup, d->state, d->spec, d->stdio_keys, err);
+                d->external = calloc(d->plan.n_external + 4, sizeof(char *));
+                if (ret == 0 && d->external == NULL)
+                        ret = nook_error(err, ENOMEM, "criu: externals");
                 if (ret < 0)
                         return ret;
+                for (size_t i = 0; i < d->plan.n_external; i++)
+                        d->external[opts.n_external++] = d->plan.external[i];
+                for (int fd = 0; fd < 3; fd++)
+                        if (d->stdio_keys[fd] != NULL && strncmp(d->stdio_keys[fd], "file[", 5) == 0 &&
+                            !criu_setup_stdio_repeated(d->stdio_keys, fd))
+                                d->external[opts.n_external++] = d->stdio_keys[fd];
                 opts.mounts = d->plan.mounts;
                 opts.n_mounts = d->plan.n_mounts;
-                opts.external = (const char *const *)d->plan.external;
-                opts.n_external = d->plan.n_external;
+                opts.external = d->external;
         }
         struct criu_swrk swrk;
-        int ret = criu_swrk_start(d->setup.binary, NULL, 0, -1, NULL, &swrk, err);
+        const struct criu_swrk_setup quiet = { .mntns_fd = -1, .quiet = true };
+        int ret = criu_swrk_start(d->setup.binary, &quiet, &swrk, err);
         if (ret < 0)
                 return ret;
         if (o->pre_dump || o->criu.lazy_pages)
@@ -259,6 +273,9 @@ int container_checkpoint(const struct checkpoint_options *o, nook_err *err)
         if (d.spec != NULL)
                 criu_setup_free_mountpoints(d.spec, d.mountpoints);
         free(d.masked_files);
+        free(d.external);
+        for (int fd = 0; fd < 3; fd++)
+                free(d.stdio_keys[fd]);
         free(d.page_server_address);
         criu_setup_close(&d.setup);
         spec_free(d.spec);

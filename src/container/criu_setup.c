@@ -131,48 +131,137 @@ static int write_json(int dirfd, const char *name, json_object *o, nook_err *err
         return ret;
 }
 
-int criu_setup_save_record(const struct criu_setup *s, const struct container_state *state, const struct spec *spec,
-                           nook_err *err)
+/* Whether mount id is one of the mounts pid sees (its mount namespace). */
+static bool mount_seen_by(pid_t pid, long id)
 {
-        /* What the init's stdio are: restore hands criu its own pipes for the pipes
-         * named here (a terminal's or a file's are reopened by criu itself). */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char *line = NULL;
+        size_t cap = 0;
+        bool seen = false;
+        while (!seen && f != NULL && getline(&line, &cap, f) >= 0)
+                seen = strtol(line, NULL, 10) == id;
+        free(line);
+        return seen;
+}
+
+static long fd_mount_id(pid_t pid, int fd)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char *line = NULL;
+        size_t cap = 0;
+        long id = -1;
+        while (id < 0 && f != NULL && getline(&line, &cap, f) >= 0)
+                if (strncmp(line, "mnt_id:", 7) == 0)
+                        id = strtol(line + 7, NULL, 10);
+        free(line);
+        return id;
+}
+
+int criu_setup_stdio_keys(pid_t pid, char *keys[3], nook_err *err)
+{
+        for (int fd = 0; fd < 3; fd++) {
+                keys[fd] = NULL;
+                char path[64], target[PATH_MAX];
+                snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+                ssize_t n = readlink(path, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                if (strncmp(target, "pipe:", 5) == 0) {
+                        keys[fd] = strdup(target);
+                } else if (target[0] == '/') {
+                        /* A file: criu's own business when it is on one of the container's mounts. */
+                        long mount = fd_mount_id(pid, fd);
+                        struct stat st;
+                        if (mount < 0 || mount_seen_by(pid, mount) || stat(path, &st) < 0)
+                                continue;
+                        if (asprintf(&keys[fd], "file[%lx:%llx]", mount, (unsigned long long)st.st_ino) < 0)
+                                keys[fd] = NULL;
+                } else {
+                        continue;
+                }
+                if (keys[fd] == NULL)
+                        return nook_error(err, ENOMEM, "stdio");
+        }
+        return 0;
+}
+
+bool criu_setup_stdio_repeated(char *const keys[3], int fd)
+{
+        for (int i = 0; i < fd; i++)
+                if (keys[i] != NULL && keys[fd] != NULL && strcmp(keys[i], keys[fd]) == 0)
+                        return true;
+        return false;
+}
+
+int criu_setup_save_record(const struct criu_setup *s, const struct container_state *state, const struct spec *spec,
+                           char *const keys[3], nook_err *err)
+{
+        /* runc's record: what the init's stdio were (restore hands criu its own pipes
+         * for the pipes named there). */
         json_object *fds = json_object_new_array();
+        json_object *stdio = json_object_new_array();
         for (int fd = 0; fd < 3; fd++) {
                 char path[64], target[PATH_MAX];
                 snprintf(path, sizeof(path), "/proc/%d/fd/%d", state->pid, fd);
                 ssize_t n = readlink(path, target, sizeof(target) - 1);
                 target[n > 0 ? n : 0] = '\0';
                 json_object_array_add(fds, json_object_new_string(target));
+                json_object_array_add(stdio, keys[fd] != NULL ? json_object_new_string(keys[fd]) : NULL);
         }
         int ret = write_json(s->image_fd, CRIU_DESCRIPTORS_FILE, fds, err);
-        if (ret < 0)
-                return nook_error_wrap(err, "--image-path `%s`", s->image_path);
         json_object *record = json_object_new_object();
         json_object_object_add(record, "state", state_to_json(state, state_status(state)));
         json_object_object_add(record, "config", json_object_get(spec->json));
-        ret = write_json(s->image_fd, CRIU_RECORD_FILE, record, err);
+        json_object_object_add(record, "stdio", stdio);
+        if (ret == 0)
+                ret = write_json(s->image_fd, CRIU_RECORD_FILE, record, err);
+        else
+                json_object_put(record);
         return ret < 0 ? nook_error_wrap(err, "--image-path `%s`", s->image_path) : 0;
 }
 
-int criu_setup_load_descriptors(const struct criu_setup *s, char *descriptors[3], nook_err *err)
+static json_object *load_json(const struct criu_setup *s, const char *name, nook_err *err)
 {
         _cleanup_free_ char *text = NULL;
-        int ret = read_file_at(s->image_fd, CRIU_DESCRIPTORS_FILE, &text, NULL, err);
-        if (ret < 0)
-                return nook_error_wrap(err, "--image-path `%s`: not an image of `nook checkpoint` or `runc "
-                                            "checkpoint`", s->image_path);
-        json_object *fds = json_tokener_parse(text);
-        if (fds == NULL || !json_object_is_type(fds, json_type_array) || json_object_array_length(fds) < 3) {
-                json_object_put(fds);
-                return nook_error(err, EINVAL, "`%s/" CRIU_DESCRIPTORS_FILE "`: expected an array of three strings",
-                                  s->image_path);
+        if (read_file_at(s->image_fd, name, &text, NULL, err) < 0)
+                return NULL;
+        json_object *o = json_tokener_parse(text);
+        if (o == NULL)
+                nook_error(err, EINVAL, "`%s/%s`: not JSON", s->image_path, name);
+        return o;
+}
+
+int criu_setup_load_stdio_keys(const struct criu_setup *s, char *keys[3], nook_err *err)
+{
+        keys[0] = keys[1] = keys[2] = NULL;
+        nook_err missing = NULL;
+        json_object *record = load_json(s, CRIU_RECORD_FILE, &missing);
+        json_object *stdio = record != NULL ? json_object_object_get(record, "stdio") : NULL;
+        if (stdio == NULL) {
+                /* An image of runc's: the pipes of descriptors.json. */
+                nook_error_free(&missing);
+                json_object_put(record);
+                record = load_json(s, CRIU_DESCRIPTORS_FILE, err);
+                if (record == NULL)
+                        return nook_error_wrap(err, "--image-path `%s`: not an image of `nook checkpoint` or "
+                                                    "`runc checkpoint`", s->image_path);
+                stdio = record;
         }
-        for (size_t i = 0; i < 3; i++) {
-                const char *d = json_object_get_string(json_object_array_get_idx(fds, i));
-                descriptors[i] = strdup(d != NULL ? d : "");
+        int ret = 0;
+        if (!json_object_is_type(stdio, json_type_array) || json_object_array_length(stdio) < 3)
+                ret = nook_error(err, EINVAL, "`%s`: the stdio record is not an array of three", s->image_path);
+        for (size_t i = 0; ret == 0 && i < 3; i++) {
+                const char *key = json_object_get_string(json_object_array_get_idx(stdio, i));
+                if (key == NULL || (stdio == record && strncmp(key, "pipe:", 5) != 0))
+                        continue;
+                if ((keys[i] = strdup(key)) == NULL)
+                        ret = nook_error(err, ENOMEM, "stdio");
         }
-        json_object_put(fds);
-        return descriptors[0] != NULL && descriptors[1] != NULL && descriptors[2] != NULL
-                       ? 0
-                       : nook_error(err, ENOMEM, CRIU_DESCRIPTORS_FILE);
+        json_object_put(record);
+        return ret;
 }

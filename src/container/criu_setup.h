@@ -43,11 +43,23 @@ int criu_setup_mountpoints(const struct spec *spec, const char *rootfs, char ***
 
 void criu_setup_free_mountpoints(const struct spec *spec, char **mountpoints);
 
-/* Writes the stdio of pid and nook's record (state, config) into the image. */
-int criu_setup_save_record(const struct criu_setup *s, const struct container_state *state,
-                           const struct spec *spec, nook_err *err);
+/* The init's stdio as criu must be told of them: keys[fd] is "pipe:[N]" for a
+ * pipe (runc's key), "file[MNT:INO]" for a file on a mount outside the
+ * container (the caller's /dev/null, a log file: declared external), NULL for
+ * what criu saves itself (a terminal of the container's). On restore, nook's
+ * own stdio stand for them. */
+int criu_setup_stdio_keys(pid_t pid, char *keys[3], nook_err *err);
 
-/* Reads the image's stdio record: three strings (allocated). */
-int criu_setup_load_descriptors(const struct criu_setup *s, char *descriptors[3], nook_err *err);
+/* Whether an earlier fd has the same key (one file on all three: criu hears of it once). */
+bool criu_setup_stdio_repeated(char *const keys[3], int fd);
+
+/* Writes the init's stdio (descriptors.json, runc's record) and nook's record
+ * (state, config, stdio keys) into the image. */
+int criu_setup_save_record(const struct criu_setup *s, const struct container_state *state,
+                           const struct spec *spec, char *const keys[3], nook_err *err);
+
+/* The stdio keys of an image: nook's record, else (an image of runc's) the
+ * pipes of descriptors.json. Allocated; NULL where there is none. */
+int criu_setup_load_stdio_keys(const struct criu_setup *s, char *keys[3], nook_err *err);
 
 #endif

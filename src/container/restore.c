@@ -39,11 +39,14 @@ struct restore {
         struct launch l;
         bool launched; /* launch_prepare ran: launch_abort and launch_free apply */
         struct criu_setup setup;
-        char *descriptors[3];
+        char *stdio_keys[3]; /* what criu's stdio (nook's) stand for */
         char **mountpoints;
         struct criu_plan plan;
         int mntns_fd;   /* where criu runs: its root bound at <state dir>/criu-root */
         char *criu_root;
+        /* The image and work directories as criu's namespace sees them: criu mounts
+         * in its work directory, which must be a mount of its own namespace. */
+        int image_fd, work_fd;
         int namespace_fds[NS_TYPE_COUNT]; /* network, pid given by path: handed to criu */
         struct criu_swrk swrk;
 };
@@ -124,6 +127,10 @@ static int prepare_root(struct restore *r, nook_err *err)
                 _cleanup_close_ int rootfd = open(r->criu_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 ret = rootfd < 0 ? nook_error_errno(err, "open `%s`", r->criu_root) : make_mountpoints(r, rootfd, err);
         }
+        if (ret == 0 && (r->image_fd = open(r->setup.image_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                ret = nook_error_errno(err, "--image-path `%s`", r->setup.image_path);
+        if (ret == 0 && (r->work_fd = open(r->setup.work_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                ret = nook_error_errno(err, "--work-path `%s`", r->setup.work_path);
         if (ret == 0 && (r->mntns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
                 ret = nook_error_errno(err, "open criu's mount namespace");
         /* Back home whatever happened (setns moves the cwd to the namespace's root). */
@@ -232,7 +239,7 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
 {
         struct launch *l = &r->l;
         const struct restore_options *o = r->o;
-        int ret = criu_setup_load_descriptors(&r->setup, r->descriptors, err);
+        int ret = criu_setup_load_stdio_keys(&r->setup, r->stdio_keys, err);
         if (ret == 0)
                 ret = criu_setup_mountpoints(l->spec, l->rootfs, &r->mountpoints, err);
         struct criu_plan_input in = { .spec = l->spec, .mountpoints = r->mountpoints, .cgroup = l->state.cgroup };
@@ -251,14 +258,17 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
         struct criu_inherit inherit[3 + NS_TYPE_COUNT];
         struct criu_pair join[NS_TYPE_COUNT];
         for (int fd = 0; fd < 3; fd++)
-                if (r->descriptors[fd] != NULL && strncmp(r->descriptors[fd], "pipe:", 5) == 0)
-                        inherit[n_inherit++] = (struct criu_inherit){ .key = r->descriptors[fd], .fd = fd };
+                if (r->stdio_keys[fd] != NULL && !criu_setup_stdio_repeated(r->stdio_keys, fd))
+                        inherit[n_inherit++] = (struct criu_inherit){ .key = r->stdio_keys[fd], .fd = fd };
         if (ret == 0)
                 ret = open_namespaces(r, extra, &n_extra, inherit, &n_inherit, join, &n_join, err);
         if (ret < 0)
                 return ret;
 
-        ret = criu_swrk_start(r->setup.binary, extra, n_extra, r->mntns_fd, old_mask, &r->swrk, err);
+        const struct criu_swrk_setup setup = {
+                .extra_fds = extra, .n_extra = n_extra, .mntns_fd = r->mntns_fd, .sigmask = old_mask,
+        };
+        ret = criu_swrk_start(r->setup.binary, &setup, &r->swrk, err);
         if (ret < 0)
                 return ret;
         /* systemd wants a process for the scope: criu's, whose restored tree then goes
@@ -274,8 +284,8 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
         if (ret < 0)
                 return ret;
         struct criu_options opts = {
-                .images_dir_fd = r->setup.image_fd,
-                .work_dir_fd = r->setup.work_fd,
+                .images_dir_fd = r->image_fd,
+                .work_dir_fd = r->work_fd,
                 .log_file = RESTORE_LOG,
                 .root = r->criu_root,
                 .lsm_profile = o->lsm_profile,
@@ -315,8 +325,10 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
 static void restore_free(struct restore *r)
 {
         criu_swrk_close(&r->swrk);
-        if (r->mntns_fd >= 0)
-                close(r->mntns_fd);
+        int *fds[] = { &r->mntns_fd, &r->image_fd, &r->work_fd };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 if (r->namespace_fds[t] >= 0)
                         close(r->namespace_fds[t]);
@@ -324,14 +336,14 @@ static void restore_free(struct restore *r)
         if (r->launched)
                 criu_setup_free_mountpoints(r->l.spec, r->mountpoints);
         for (int i = 0; i < 3; i++)
-                free(r->descriptors[i]);
+                free(r->stdio_keys[i]);
         free(r->criu_root);
         criu_setup_close(&r->setup);
 }
 
 int container_restore(const struct restore_options *o, int *exit_code, nook_err *err)
 {
-        struct restore r = { .o = o, .mntns_fd = -1, .swrk = { .pid = -1, .pidfd = -1, .sock = -1 } };
+        struct restore r = { .o = o, .mntns_fd = -1, .image_fd = -1, .work_fd = -1, .swrk = { .pid = -1, .pidfd = -1, .sock = -1 } };
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 r.namespace_fds[t] = -1;
         sigset_t signals, old;

@@ -101,11 +101,12 @@ static int place_fds(int sock, const int *extra, size_t n)
         return 0;
 }
 
-int criu_swrk_start(const char *binary, const int *extra_fds, size_t n_extra, int mntns_fd, const void *sigmask,
-                    struct criu_swrk *w, nook_err *err)
+int criu_swrk_start(const char *binary, const struct criu_swrk_setup *setup, struct criu_swrk *w, nook_err *err)
 {
+        static const struct criu_swrk_setup plain = { .mntns_fd = -1 };
+        const struct criu_swrk_setup *s = setup != NULL ? setup : &plain;
         *w = (struct criu_swrk){ .pid = -1, .pidfd = -1, .sock = -1 };
-        if (n_extra > 16)
+        if (s->n_extra > 16)
                 return nook_error(err, E2BIG, "criu: too many fds to pass");
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -129,12 +130,17 @@ int criu_swrk_start(const char *binary, const int *extra_fds, size_t n_extra, in
         }
         if (pid == 0) {
                 int code = 0;
-                if (mntns_fd >= 0 && setns(mntns_fd, CLONE_NEWNS) < 0)
+                if (s->mntns_fd >= 0 && setns(s->mntns_fd, CLONE_NEWNS) < 0)
                         code = errno;
-                if (code == 0 && place_fds(sv[1], extra_fds, n_extra) < 0)
+                if (code == 0 && place_fds(sv[1], s->extra_fds, s->n_extra) < 0)
                         code = errno;
-                if (code == 0 && sigmask != NULL)
-                        sigprocmask(SIG_SETMASK, sigmask, NULL);
+                if (code == 0 && s->quiet) {
+                        int null = open("/dev/null", O_RDWR);
+                        if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+                                code = errno;
+                }
+                if (code == 0 && s->sigmask != NULL)
+                        sigprocmask(SIG_SETMASK, s->sigmask, NULL);
                 if (code == 0) {
                         char *const argv[] = { "criu", "swrk", "3", NULL };
                         execv(binary, argv);
@@ -369,7 +375,9 @@ static char *first_log_error(int dirfd, const char *name)
 int criu_check(const char *binary, int work_dir_fd, const char *work_dir, nook_err *err)
 {
         struct criu_swrk w;
-        int ret = criu_swrk_start(binary, NULL, 0, -1, NULL, &w, err);
+        /* (It says "Looks good." on its stdout.) */
+        const struct criu_swrk_setup quiet = { .mntns_fd = -1, .quiet = true };
+        int ret = criu_swrk_start(binary, &quiet, &w, err);
         if (ret < 0)
                 return ret;
         /* criu 3.17 wants a directory for the check's log, and says nothing but "no". */

@@ -85,11 +85,17 @@ typedef int (*criu_notify_fn)(void *data, const char *script, pid_t pid, int fd,
 /* The criu binary on PATH (runc's lookup), allocated; a clear error when there is none. */
 int criu_find(char **path, nook_err *err);
 
-/* Starts `criu swrk` from binary. Its stdio is nook's (a restored process's
- * pipes are matched against them); extra fds go to 4, 5 … in criu; mntns_fd,
- * when >= 0, is the mount namespace it runs in; sigmask the signal mask it gets. */
-int criu_swrk_start(const char *binary, const int *extra_fds, size_t n_extra, int mntns_fd,
-                    const void *sigmask, struct criu_swrk *w, nook_err *err);
+/* How a swrk process starts. */
+struct criu_swrk_setup {
+        const int *extra_fds; /* go to 4, 5 … in criu (runc's numbering) */
+        size_t n_extra;
+        int mntns_fd;         /* >= 0: the mount namespace criu runs in */
+        const void *sigmask;  /* a sigset_t: the signal mask criu gets (NULL: nook's) */
+        bool quiet;           /* stdio on /dev/null; else nook's (a restore hands them on) */
+};
+
+/* Starts `criu swrk` from binary (setup NULL: nook's stdio and nothing more). */
+int criu_swrk_start(const char *binary, const struct criu_swrk_setup *setup, struct criu_swrk *w, nook_err *err);
 
 #define CRIU_CHECK_LOG "check.log"
 
