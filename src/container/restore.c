@@ -322,6 +322,21 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
         return 0;
 }
 
+/* A criu that died in the middle of a restore may leave processes it made in the
+ * container's cgroup without having named them: they go before the cgroup does. */
+static void kill_what_criu_left(const struct cgroup *cg)
+{
+        if (cg == NULL)
+                return;
+        (void)cgroup_kill(cg, NULL);
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (cgroup_pids(cg, &pids, &n, NULL) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+}
+
 static void restore_free(struct restore *r)
 {
         criu_swrk_close(&r->swrk);
@@ -373,8 +388,10 @@ int container_restore(const struct restore_options *o, int *exit_code, nook_err 
         if (ret < 0) {
                 /* criu first: told nothing more, it undoes its restore and exits. */
                 criu_swrk_close(&r.swrk);
-                if (r.launched)
+                if (r.launched) {
+                        kill_what_criu_left(r.l.state.cgroup);
                         launch_abort(&r.l);
+                }
                 goto out;
         }
         *exit_code = 0;

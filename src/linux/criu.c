@@ -215,13 +215,13 @@ static int send_request(struct criu_swrk *w, const CriuReq *req, nook_err *err)
         size_t len = criu_req__get_packed_size(req);
         _cleanup_free_ uint8_t *buf = malloc(len);
         if (buf == NULL)
-                return nook_error(err, ENOMEM, "criu: request");
+                return nook_error(err, ENOMEM, "request");
         criu_req__pack(req, buf);
         ssize_t n;
         while ((n = send(w->sock, buf, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
                 ;
         if (n < 0)
-                return nook_error_errno(err, "criu: send the request");
+                return nook_error_errno(err, "send the request");
         return 0;
 }
 
@@ -231,7 +231,7 @@ static int receive(struct criu_swrk *w, CriuResp **resp, int *fd, nook_err *err)
         *fd = -1;
         _cleanup_free_ uint8_t *buf = malloc(CRIU_MESSAGE_MAX);
         if (buf == NULL)
-                return nook_error(err, ENOMEM, "criu: reply");
+                return nook_error(err, ENOMEM, "reply");
         union {
                 struct cmsghdr align;
                 char space[CMSG_SPACE(sizeof(int))];
@@ -239,11 +239,27 @@ static int receive(struct criu_swrk *w, CriuResp **resp, int *fd, nook_err *err)
         struct iovec iov = { .iov_base = buf, .iov_len = CRIU_MESSAGE_MAX };
         struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
                               .msg_controllen = sizeof(control.space) };
+        /* criu's end of the socket may outlive criu (in a process it made): its exit
+         * counts as the end of the conversation too. */
+        int flags = MSG_CMSG_CLOEXEC;
+        for (;;) {
+                struct pollfd pfd[2] = { { .fd = w->sock, .events = POLLIN }, { .fd = w->pidfd, .events = POLLIN } };
+                if (poll(pfd, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return nook_error_errno(err, "poll");
+                }
+                if (pfd[0].revents == 0 && (pfd[1].revents & POLLIN))
+                        flags |= MSG_DONTWAIT; /* one last look: it may have answered, then exited */
+                break;
+        }
         ssize_t n;
-        while ((n = recvmsg(w->sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        while ((n = recvmsg(w->sock, &msg, flags)) < 0 && errno == EINTR)
                 ;
+        if (n < 0 && errno == EAGAIN)
+                n = 0;
         if (n < 0)
-                return nook_error_errno(err, "criu: read its reply");
+                return nook_error_errno(err, "read its reply");
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
                     c->cmsg_len >= CMSG_LEN(sizeof(int)))
@@ -252,20 +268,20 @@ static int receive(struct criu_swrk *w, CriuResp **resp, int *fd, nook_err *err)
                 if (*fd >= 0)
                         close(*fd);
                 *fd = -1;
-                return nook_error(err, EPIPE, "criu: it exited without an answer");
+                return nook_error(err, 0, "it exited without an answer");
         }
         if (msg.msg_flags & MSG_TRUNC) {
                 if (*fd >= 0)
                         close(*fd);
                 *fd = -1;
-                return nook_error(err, EMSGSIZE, "criu: a reply larger than %d bytes", CRIU_MESSAGE_MAX);
+                return nook_error(err, EMSGSIZE, "a reply larger than %d bytes", CRIU_MESSAGE_MAX);
         }
         *resp = criu_resp__unpack(NULL, (size_t)n, buf);
         if (*resp == NULL) {
                 if (*fd >= 0)
                         close(*fd);
                 *fd = -1;
-                return nook_error(err, EPROTO, "criu: a reply nook cannot decode");
+                return nook_error(err, EPROTO, "a reply nook cannot decode");
         }
         return 0;
 }
@@ -313,7 +329,7 @@ static int exchange(struct criu_swrk *w, const CriuReq *req, criu_notify_fn noti
                 int fd = -1;
                 ret = receive(w, &resp, &fd, err);
                 if (ret < 0)
-                        return nook_error_wrap(err, "%s", what);
+                        return nook_error_wrap(err, "criu %s", what);
                 if (resp->type != CRIU_REQ_TYPE__NOTIFY) {
                         if (fd >= 0)
                                 close(fd);

@@ -11,6 +11,7 @@ it) in $FAKE_CRIU_LOG and answers as the environment says:
   FAKE_CRIU_FEATURES=no       FEATURE_CHECK: neither memory tracking nor lazy pages
   FAKE_CRIU_DUMP=fail:MSG     DUMP/PRE_DUMP fail with MSG as criu's first error
   FAKE_CRIU_RESTORE=fail:MSG  RESTORE fails so
+  FAKE_CRIU_RESTORE=die       RESTORE makes its process, then dies without a word
   FAKE_CRIU_CHILD=CMD         RESTORE "restores" this shell command (default: sleep) as
                               its caller's child (CLONE_PARENT, what rst_sibling asks),
                               in a network namespace of its own, moved into the cgroup
@@ -140,6 +141,8 @@ def restore(sk, req):
     if how.startswith("fail:"):
         return fail(sk, rpc.RESTORE, how[5:])
     pid = restore_child(req.opts)
+    if how == "die":
+        os._exit(1)
     try:
         finish_restore(sk, pid)
     except BaseException:

@@ -399,6 +399,16 @@ def test_a_failed_restore_says_why_and_leaves_nothing(bundle, nook, tmp_path, cr
 
 
 @needs_fake
+def test_a_criu_that_dies_in_the_middle_of_a_restore_leaves_nothing(bundle, nook, tmp_path, criu):
+    # Its process is in the container's cgroup, never named to nook: the fixtures check
+    # that neither it nor the cgroup is left.
+    image = make_image(tmp_path / "image")
+    proc = restore(nook, bundle, image, "-d", env=criu.env(restore="die"), check=False)
+    assert "criu restore: it exited without an answer" in one_line(proc), proc.stderr
+    assert nook.list_ids() == []
+
+
+@needs_fake
 def test_a_failing_prestart_hook_undoes_the_restore(bundle, nook, tmp_path, criu):
     poststop, poststop_out = hook(tmp_path, "poststop")
     bundle.config["hooks"] = {"prestart": [{"path": "/bin/false"}], "poststop": [poststop]}
