@@ -180,6 +180,24 @@ static int cgroup_roots(const struct cgroup *cg, struct criu_pair **out, size_t 
         return 0;
 }
 
+/* criu into the container's cgroup before it restores anything, as runc does:
+ * what it forks is there from the start, whatever --manage-cgroups-mode says
+ * (ignore: criu moves nothing). */
+static int enter_cgroup(const struct cgroup *cg, pid_t pid, nook_err *err)
+{
+        char value[32];
+        int len = snprintf(value, sizeof(value), "%d", pid);
+        for (size_t i = 0; cg != NULL && i < cg->n_hierarchies; i++) {
+                _cleanup_free_ char *procs = NULL;
+                if (asprintf(&procs, "%s/cgroup.procs", cg->hierarchies[i].path) < 0)
+                        return nook_error(err, ENOMEM, "restore: cgroup");
+                int ret = write_file_at(AT_FDCWD, procs, value, (size_t)len, err);
+                if (ret < 0)
+                        return nook_error_wrap(err, "restore: move criu into the container's cgroup");
+        }
+        return 0;
+}
+
 /* In the new network namespace, made empty (nook does not manage network devices):
  * lo up, as create does. */
 static int loopback_up(pid_t pid, nook_err *err)
@@ -271,10 +289,12 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
         ret = criu_swrk_start(r->setup.binary, &setup, &r->swrk, err);
         if (ret < 0)
                 return ret;
-        /* systemd wants a process for the scope: criu's, whose restored tree then goes
-         * into the scope's container leaf. */
+        /* criu goes into the container's cgroup first (systemd wants a process for the
+         * scope: criu's); its restored tree goes there too. */
         if (l->plan.cgroup_by_systemd)
                 ret = scope_start(&l->unit, l->spec, &l->state, r->swrk.pid, err);
+        else
+                ret = enter_cgroup(l->state.cgroup, r->swrk.pid, err);
         _cleanup_free_ struct criu_pair *roots = NULL;
         size_t n_roots = 0;
         if (ret == 0)

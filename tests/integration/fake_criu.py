@@ -88,7 +88,7 @@ def process_state():
             pass
     with open("/proc/self/mountinfo") as f:
         mounts = [line.split()[4] for line in f]
-    return {"stdio": stdio, "extra_fds": extra, "mntns": os.readlink("/proc/self/ns/mnt"), "mounts": mounts,
+    return {"stdio": stdio, "extra_fds": extra, "cgroup": open("/proc/self/cgroup").read(), "mntns": os.readlink("/proc/self/ns/mnt"), "mounts": mounts,
             "sigblk": [line.split()[1] for line in open("/proc/self/status") if line.startswith("SigBlk")][0]}
 
 

@@ -372,8 +372,11 @@ def test_restore_makes_a_container_of_the_process_criu_restores(bundle, nook, tm
     assert mounts["/dev/null"] == "/dev/null"
     # The image's stdio are criu's own, which are nook's.
     assert {i["key"]: i["fd"] for i in opts["inherit_fd"]} == {"pipe:[4242]": 0, "file[1f:2a]": 1}
-    # criu restores into the container's cgroup, where the process now is.
+    # criu restores into the container's cgroup, where the process now is, and where
+    # criu itself was put first (as runc does: --manage-cgroups-mode ignore moves nothing).
     assert [r["path"] for r in opts["cg_root"]]
+    assert all(line.endswith(bundle.id) for line in req["process"]["cgroup"].splitlines() if "freezer" in line or
+               line.startswith("0::")), req["process"]["cgroup"]
     for controllers, directory in cgroup_dirs_of(pid):
         if controllers in ("", "freezer", "pids", "memory"):
             assert directory.endswith(bundle.id), (controllers, directory)

@@ -1,0 +1,42 @@
+"""Checkpoint and restore for real: the real-host VM (tests/realhost/rig.py: Debian 12's
+kernel and criu 3.17, systemd, cgroup v2) runs the scenario criu
+(tests/realhost/payload/scenarios/criu.sh) for runc, the reference, and for nook: a counting
+container checkpointed and restored counts on, --leave-running, a pre-dump then a dump, a bind
+mount and the masks, stdio pipes, `podman container checkpoint`/`restore` at podman's defaults,
+and nothing left behind. One boot per configuration (nook's boot has AppArmor off while nook
+applies no labels: rig.NOOK_LSM)."""
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhost"))
+import rig  # noqa: E402
+
+SCENARIO = "criu"
+RUNTIMES = ["runc", "nook"]
+
+
+@pytest.fixture(scope="module")
+def realhost():
+    return rig.run_checks([SCENARIO], RUNTIMES)
+
+
+def verdict(by_runtime, runtime, name):
+    results = by_runtime[runtime]
+    if isinstance(results, rig.BootError):
+        pytest.fail(str(results))
+    if name not in results.checks:
+        pytest.fail(f"{name} did not run in the VM; its driver said:\n{results.text[-4000:]}")
+    passed, log = results.checks[name]
+    assert passed, "\n".join(log)
+
+
+@pytest.mark.parametrize("name", rig.check_names([SCENARIO], ["runc"]))
+def test_reference_runc(realhost, name):
+    verdict(realhost, "runc", name)
+
+
+@pytest.mark.parametrize("name", rig.check_names([SCENARIO], ["nook"]))
+def test_nook(realhost, name):
+    verdict(realhost, "nook", name)
