@@ -208,9 +208,19 @@ static int dump_run(struct dump *d, nook_err *err)
                 opts.n_mounts = d->plan.n_mounts;
                 opts.external = d->external;
         }
+        /* criu in a mount namespace of its own, with the cgroup yard. */
+        _cleanup_free_ char *yard = NULL;
+        if (asprintf(&yard, "%s/" CRIU_YARD, d->state->dir) < 0)
+                return nook_error(err, ENOMEM, "checkpoint");
+        int ret = criu_setup_namespace(&d->setup, yard, NULL, NULL, err);
+        if (ret < 0)
+                return ret;
+        opts.images_dir_fd = d->setup.ns_image_fd;
+        opts.work_dir_fd = d->setup.ns_work_fd;
+        opts.cgroup_yard = d->setup.yard;
         struct criu_swrk swrk;
-        const struct criu_swrk_setup quiet = { .mntns_fd = -1, .quiet = true };
-        int ret = criu_swrk_start(d->setup.binary, &quiet, &swrk, err);
+        const struct criu_swrk_setup quiet = { .mntns_fd = d->setup.ns_fd, .quiet = true };
+        ret = criu_swrk_start(d->setup.binary, &quiet, &swrk, err);
         if (ret < 0)
                 return ret;
         if (o->pre_dump || o->criu.lazy_pages)
@@ -266,6 +276,7 @@ int container_checkpoint(const struct checkpoint_options *o, nook_err *err)
         if (ret == 0)
                 ret = dump_run(&d, err);
         log_debug("checkpoint %s: %s", o->id, ret == 0 ? "dumped" : "failed");
+        criu_setup_close(&d.setup);
         /* criu killed the processes; what remains goes as with `delete`. */
         if (ret == 0 && !o->leave_running && !o->pre_dump)
                 ret = container_destroy(d.state, d.spec, err);

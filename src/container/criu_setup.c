@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +33,7 @@ static char *absolute(const char *path)
 
 int criu_setup_check_options(const struct criu_common_options *o, struct criu_setup *s, nook_err *err)
 {
-        *s = (struct criu_setup){ .image_fd = -1, .work_fd = -1 };
+        *s = (struct criu_setup){ .image_fd = -1, .work_fd = -1, .ns_fd = -1, .ns_image_fd = -1, .ns_work_fd = -1 };
         if (!criu_cgroup_mode_parse(o->manage_cgroups_mode, &s->cgroup_mode))
                 return nook_error(err, 0, "--manage-cgroups-mode: \"%s\": expected soft, full, strict or ignore",
                                   o->manage_cgroups_mode);
@@ -79,16 +81,93 @@ int criu_setup_open(const struct criu_common_options *o, bool create, struct cri
         return criu_check(s->binary, s->work_fd, s->work_path, err);
 }
 
+/* criu's name of a hierarchy's directory in a yard: "unified" for cgroup2, the
+ * name of a named one ("systemd"), else its controllers ("cpu,cpuacct"). */
+static const char *yard_name(const struct cgroup_hierarchy *h)
+{
+        if (h->v2)
+                return "unified";
+        return strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5 : h->controllers;
+}
+
+static int make_yard(struct criu_setup *s, const struct cgroup *cg, nook_err *err)
+{
+        if (mkdir(s->yard, 0700) < 0)
+                return nook_error_errno(err, "mkdir `%s`", s->yard);
+        s->yard_dirs = calloc(cg->n_hierarchies + 1, sizeof(char *));
+        if (s->yard_dirs == NULL)
+                return nook_error(err, ENOMEM, "criu: cgroup yard");
+        for (size_t i = 0; i < cg->n_hierarchies; i++) {
+                const struct cgroup_hierarchy *h = &cg->hierarchies[i];
+                char *dir = NULL;
+                if (asprintf(&dir, "%s/%s", s->yard, yard_name(h)) < 0)
+                        return nook_error(err, ENOMEM, "criu: cgroup yard");
+                s->yard_dirs[s->n_yard_dirs++] = dir;
+                if (mkdir(dir, 0700) < 0)
+                        return nook_error_errno(err, "mkdir `%s`", dir);
+                if (mount(h->mount, dir, NULL, MS_BIND, NULL) < 0)
+                        return nook_error_errno(err, "criu: bind the cgroup hierarchy `%s` on `%s`", h->mount, dir);
+        }
+        return 0;
+}
+
+int criu_setup_namespace(struct criu_setup *s, const char *yard, int (*inside)(void *data, nook_err *err),
+                         void *data, nook_err *err)
+{
+        /* The host's hierarchies (their mounts only: a plan nothing is made of). */
+        struct cgroup *cg = NULL;
+        int ret = cgroup_plan(NULL, "criu", &cg, err);
+        if (ret < 0)
+                return ret;
+        if (cg->n_hierarchies > 0 && (s->yard = strdup(yard)) == NULL) {
+                cgroup_free(cg);
+                return nook_error(err, ENOMEM, "criu");
+        }
+        _cleanup_close_ int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (own < 0 || cwd < 0 || unshare(CLONE_NEWNS) < 0) {
+                cgroup_free(cg);
+                return nook_error_errno(err, "unshare a mount namespace for criu");
+        }
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                ret = nook_error_errno(err, "make `/` a slave in criu's mount namespace");
+        if (ret == 0 && s->yard != NULL)
+                ret = make_yard(s, cg, err);
+        cgroup_free(cg);
+        if (ret == 0 && inside != NULL)
+                ret = inside(data, err);
+        if (ret == 0 && (s->ns_image_fd = open(s->image_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                ret = nook_error_errno(err, "--image-path `%s`", s->image_path);
+        if (ret == 0 && (s->ns_work_fd = open(s->work_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                ret = nook_error_errno(err, "--work-path `%s`", s->work_path);
+        if (ret == 0 && (s->ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
+                ret = nook_error_errno(err, "open criu's mount namespace");
+        /* Back home whatever happened (setns moves the cwd to the namespace's root). */
+        if (setns(own, CLONE_NEWNS) < 0 || fchdir(cwd) < 0) {
+                nook_error_free(err);
+                return nook_error_errno(err, "return to nook's mount namespace");
+        }
+        return ret;
+}
+
 void criu_setup_close(struct criu_setup *s)
 {
-        if (s->image_fd >= 0)
-                close(s->image_fd);
-        if (s->work_fd >= 0)
-                close(s->work_fd);
+        int *fds[] = { &s->image_fd, &s->work_fd, &s->ns_fd, &s->ns_image_fd, &s->ns_work_fd };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
+        for (size_t i = 0; i < s->n_yard_dirs; i++) {
+                rmdir(s->yard_dirs[i]);
+                free(s->yard_dirs[i]);
+        }
+        free(s->yard_dirs);
+        if (s->yard != NULL)
+                rmdir(s->yard);
+        free(s->yard);
         free(s->binary);
         free(s->image_path);
         free(s->work_path);
-        *s = (struct criu_setup){ .image_fd = -1, .work_fd = -1 };
+        *s = (struct criu_setup){ .image_fd = -1, .work_fd = -1, .ns_fd = -1, .ns_image_fd = -1, .ns_work_fd = -1 };
 }
 
 int criu_setup_mountpoints(const struct spec *spec, const char *rootfs, char ***out, nook_err *err)

@@ -18,6 +18,8 @@
 #define CRIU_DESCRIPTORS_FILE "descriptors.json"
 /* nook's record: the state and the config the container ran with. */
 #define CRIU_RECORD_FILE "nook.json"
+/* criu's cgroup yard, in the container's state directory. */
+#define CRIU_YARD "criu-yard"
 
 struct criu_setup {
         char *binary;       /* criu on PATH */
@@ -26,6 +28,12 @@ struct criu_setup {
         int image_fd, work_fd;
         enum criu_cgroup_mode cgroup_mode;
         unsigned empty_ns;
+        /* criu's own mount namespace (criu_setup_namespace): */
+        int ns_fd;
+        int ns_image_fd, ns_work_fd; /* the directories as that namespace sees them */
+        char *yard;                  /* the host's cgroup hierarchies, bound there */
+        char **yard_dirs;            /* yard/<name> a hierarchy (removed with the yard) */
+        size_t n_yard_dirs;
 };
 
 /* The options checked (names, values) before anything else: no system change. */
@@ -35,6 +43,19 @@ int criu_setup_check_options(const struct criu_common_options *o, struct criu_se
  * the work directory gets criu's logs. */
 int criu_setup_open(const struct criu_common_options *o, bool create, struct criu_setup *s, nook_err *err);
 
+/* The mount namespace criu runs in (ns_fd; it ends with criu): "/" a slave of
+ * nook's, so nothing made there reaches the host; the image and work
+ * directories opened there (criu mounts in its work directory, which must be a
+ * mount of its own namespace); and a cgroup yard at `yard` (a new directory)
+ * holding a bind of each of the host's cgroup hierarchies, for criu to use
+ * instead of mounting cgroupfs itself — a new cgroup2 mount resets the host's
+ * cgroup2 options (nsdelegate, memory_recursiveprot: criu issue 3029). inside,
+ * when not NULL, runs in the namespace before nook goes back to its own. */
+int criu_setup_namespace(struct criu_setup *s, const char *yard, int (*inside)(void *data, nook_err *err),
+                         void *data, nook_err *err);
+
+/* Closes the fds and removes the yard's directories (empty mountpoints, as the
+ * host sees them). */
 void criu_setup_close(struct criu_setup *s);
 
 /* Per mounts[]: where the destination is in the rootfs as the container sees it

@@ -42,11 +42,7 @@ struct restore {
         char *stdio_keys[3]; /* what criu's stdio (nook's) stand for */
         char **mountpoints;
         struct criu_plan plan;
-        int mntns_fd;   /* where criu runs: its root bound at <state dir>/criu-root */
-        char *criu_root;
-        /* The image and work directories as criu's namespace sees them: criu mounts
-         * in its work directory, which must be a mount of its own namespace. */
-        int image_fd, work_fd;
+        char *criu_root; /* in criu's mount namespace, the rootfs is bound there */
         int namespace_fds[NS_TYPE_COUNT]; /* network, pid given by path: handed to criu */
         struct criu_swrk swrk;
 };
@@ -106,39 +102,26 @@ static int make_mountpoints(const struct restore *r, int rootfd, nook_err *err)
         return 0;
 }
 
+/* In criu's mount namespace: the rootfs bound on <state dir>/criu-root (criu
+ * wants a mount point whose parent is not overmounted) and the mountpoints made. */
+static int bind_root(void *data, nook_err *err)
+{
+        struct restore *r = data;
+        if (mount(r->l.rootfs, r->criu_root, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return nook_error_errno(err, "restore: bind the rootfs `%s` on `%s`", r->l.rootfs, r->criu_root);
+        _cleanup_close_ int rootfd = open(r->criu_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return rootfd < 0 ? nook_error_errno(err, "open `%s`", r->criu_root) : make_mountpoints(r, rootfd, err);
+}
+
 static int prepare_root(struct restore *r, nook_err *err)
 {
-        if (asprintf(&r->criu_root, "%s/" CRIU_ROOT, r->l.state.dir) < 0)
+        _cleanup_free_ char *yard = NULL;
+        if (asprintf(&r->criu_root, "%s/" CRIU_ROOT, r->l.state.dir) < 0 ||
+            asprintf(&yard, "%s/" CRIU_YARD, r->l.state.dir) < 0)
                 return nook_error(err, ENOMEM, "restore");
         if (mkdir(r->criu_root, 0700) < 0)
                 return nook_error_errno(err, "mkdir `%s`", r->criu_root);
-        _cleanup_close_ int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-        _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (own < 0 || cwd < 0)
-                return nook_error_errno(err, "open nook's mount namespace");
-        if (unshare(CLONE_NEWNS) < 0)
-                return nook_error_errno(err, "restore: unshare a mount namespace for criu");
-        int ret = 0;
-        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-                ret = nook_error_errno(err, "restore: make `/` a slave in criu's mount namespace");
-        else if (mount(r->l.rootfs, r->criu_root, NULL, MS_BIND | MS_REC, NULL) < 0)
-                ret = nook_error_errno(err, "restore: bind the rootfs `%s` on `%s`", r->l.rootfs, r->criu_root);
-        if (ret == 0) {
-                _cleanup_close_ int rootfd = open(r->criu_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                ret = rootfd < 0 ? nook_error_errno(err, "open `%s`", r->criu_root) : make_mountpoints(r, rootfd, err);
-        }
-        if (ret == 0 && (r->image_fd = open(r->setup.image_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-                ret = nook_error_errno(err, "--image-path `%s`", r->setup.image_path);
-        if (ret == 0 && (r->work_fd = open(r->setup.work_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-                ret = nook_error_errno(err, "--work-path `%s`", r->setup.work_path);
-        if (ret == 0 && (r->mntns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
-                ret = nook_error_errno(err, "open criu's mount namespace");
-        /* Back home whatever happened (setns moves the cwd to the namespace's root). */
-        if (setns(own, CLONE_NEWNS) < 0 || fchdir(cwd) < 0) {
-                nook_error_free(err);
-                return nook_error_errno(err, "restore: return to nook's mount namespace");
-        }
-        return ret;
+        return criu_setup_namespace(&r->setup, yard, bind_root, r, err);
 }
 
 static int open_namespaces(struct restore *r, int extra[NS_TYPE_COUNT], size_t *n_extra,
@@ -284,7 +267,7 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
                 return ret;
 
         const struct criu_swrk_setup setup = {
-                .extra_fds = extra, .n_extra = n_extra, .mntns_fd = r->mntns_fd, .sigmask = old_mask,
+                .extra_fds = extra, .n_extra = n_extra, .mntns_fd = r->setup.ns_fd, .sigmask = old_mask,
         };
         ret = criu_swrk_start(r->setup.binary, &setup, &r->swrk, err);
         if (ret < 0)
@@ -304,8 +287,9 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
         if (ret < 0)
                 return ret;
         struct criu_options opts = {
-                .images_dir_fd = r->image_fd,
-                .work_dir_fd = r->work_fd,
+                .images_dir_fd = r->setup.ns_image_fd,
+                .work_dir_fd = r->setup.ns_work_fd,
+                .cgroup_yard = r->setup.yard,
                 .log_file = RESTORE_LOG,
                 .root = r->criu_root,
                 .lsm_profile = o->lsm_profile,
@@ -360,10 +344,6 @@ static void kill_what_criu_left(const struct cgroup *cg)
 static void restore_free(struct restore *r)
 {
         criu_swrk_close(&r->swrk);
-        int *fds[] = { &r->mntns_fd, &r->image_fd, &r->work_fd };
-        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-                if (*fds[i] >= 0)
-                        close(*fds[i]);
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 if (r->namespace_fds[t] >= 0)
                         close(r->namespace_fds[t]);
@@ -372,13 +352,15 @@ static void restore_free(struct restore *r)
                 criu_setup_free_mountpoints(r->l.spec, r->mountpoints);
         for (int i = 0; i < 3; i++)
                 free(r->stdio_keys[i]);
+        if (r->criu_root != NULL)
+                rmdir(r->criu_root); /* (an empty mountpoint, as the host sees it) */
         free(r->criu_root);
         criu_setup_close(&r->setup);
 }
 
 int container_restore(const struct restore_options *o, int *exit_code, nook_err *err)
 {
-        struct restore r = { .o = o, .mntns_fd = -1, .image_fd = -1, .work_fd = -1, .swrk = { .pid = -1, .pidfd = -1, .sock = -1 } };
+        struct restore r = { .o = o, .swrk = { .pid = -1, .pidfd = -1, .sock = -1 } };
         for (int t = 0; t < NS_TYPE_COUNT; t++)
                 r.namespace_fds[t] = -1;
         sigset_t signals, old;

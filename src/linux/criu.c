@@ -512,6 +512,7 @@ static int wire_options_fill(struct wire_options *w, const struct criu_options *
         if (in->parent_image != NULL)
                 SET(track_mem, true);
         o->freeze_cgroup = (char *)in->freeze_cgroup;
+        o->cgroup_yard = (char *)in->cgroup_yard;
         o->config_file = (char *)in->config_file;
         o->lsm_profile = (char *)in->lsm_profile;
         o->lsm_mount_context = (char *)in->lsm_mount_context;

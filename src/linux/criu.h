@@ -46,6 +46,7 @@ struct criu_options {
         const char *root;           /* the container's root, as nook sees it */
         const char *parent_image;   /* relative to the images directory; with it memory is tracked */
         const char *freeze_cgroup;  /* dump: freeze through this cgroup directory */
+        const char *cgroup_yard;    /* the hierarchies mounted there (NULL: criu mounts them) */
         const char *config_file;    /* criu's configuration file (missing: ignored) */
         const char *lsm_profile;    /* restore: "apparmor:NAME", "selinux:LABEL" */
         const char *lsm_mount_context;

@@ -65,6 +65,22 @@ def criu(tmp_path):
     return FakeCriu(tmp_path / "fake-criu")
 
 
+def assert_cgroup_yard(request, state_dir):
+    """criu ran in a mount namespace of its own, where every cgroup hierarchy of the
+    host is bound in the yard it was given (it mounts no cgroupfs itself: a new
+    cgroup2 mount would reset the host's cgroup2 options); the host's namespace has
+    none of it (the fixtures check)."""
+    yard = request["opts"]["cgroup_yard"]
+    assert yard == str(state_dir / "criu-yard")
+    process = request["process"]
+    assert process["mntns"] != os.readlink("/proc/self/ns/mnt")
+    hierarchies = {m.split()[4] for m in open("/proc/self/mountinfo") if " - cgroup" in m}
+    bound = [m for m in process["mounts"] if m.startswith(yard + "/")]
+    assert len(bound) == len(hierarchies) and bound, (bound, hierarchies)
+    v2 = any(" - cgroup2 " in m for m in open("/proc/self/mountinfo"))
+    assert (yard + "/unified" in bound) == v2
+
+
 def no_criu_env(tmp_path):
     """A PATH without any criu on it."""
     empty = tmp_path / "no-criu"
@@ -261,6 +277,7 @@ def test_checkpoint_tells_criu_the_mounts_that_come_from_the_host(bundle, nook, 
     assert bundle.state()["status"] == "running"
     # criu's check ran first, in its own process, with its log in the work directory.
     assert [r["type"] for r in criu.requests()] == ["CHECK", "DUMP"]
+    assert_cgroup_yard(dump, pathlib.Path(nook.root) / bundle.id)
 
 
 @needs_fake
@@ -383,8 +400,8 @@ def test_restore_makes_a_container_of_the_process_criu_restores(bundle, nook, tm
     # criu ran in a mount namespace of its own holding its root (the host's has none:
     # the fixtures check), with no signal of nook's blocked.
     process = req["process"]
-    assert process["mntns"] != os.readlink("/proc/self/ns/mnt")
     assert str(state_dir / "criu-root") in process["mounts"]
+    assert_cgroup_yard(req, state_dir)
     assert int(process["sigblk"], 16) == 0
     assert [a["ack"] for a in criu.acks()] == ["setup-namespaces", "post-restore"]
     nook("delete", "--force", bundle.id)

@@ -32,8 +32,19 @@ def verdict(by_runtime, runtime, name):
     assert passed, "\n".join(log)
 
 
+# What runc gets wrong here, with the reason.
+RUNC_KNOWN = {
+    "criu_runc_host_cgroup2_options_unchanged": "runc lets criu mount cgroup2 anew, which resets the host's "
+                                                 "cgroup2 options (nsdelegate, memory_recursiveprot): criu issue 3029",
+}
+
+
 @pytest.mark.parametrize("name", rig.check_names([SCENARIO], ["runc"]))
 def test_reference_runc(realhost, name):
+    if name in RUNC_KNOWN:
+        results = realhost["runc"]
+        if not isinstance(results, rig.BootError) and name in results.checks and not results.checks[name][0]:
+            pytest.xfail(RUNC_KNOWN[name])
     verdict(realhost, "runc", name)
 
 

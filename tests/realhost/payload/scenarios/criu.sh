@@ -77,9 +77,15 @@ start_detached() {
         until_true count_reaches "$2" 0 "${3:-}"
 }
 
+# The options of the host's cgroup2 mount (its superblock's: nsdelegate, memory_recursiveprot).
+cgroup2_options() {
+        awk '$9 == "cgroup2" { print $11 }' /proc/self/mountinfo | sort -u
+}
+
 check_criu_works_here() {
         has "$(criu check 2>&1)" "Looks good" "criu check"
         "$RT" checkpoint --help > /dev/null || fail "checkpoint --help exited $?"
+        save cgroup2_options "$(cgroup2_options)"
 }
 
 check_counting_container_resumes_where_it_was() {
@@ -204,6 +210,13 @@ check_podman_checkpoint_and_restore() {
         has "$(cgroup_of "$pid")" "libpod-$id.scope" "the restored container's cgroup"
         podman --runtime "$RT" rm -f "$id" > /dev/null
         until_true gone_unit "libpod-$id.scope"
+}
+
+check_host_cgroup2_options_unchanged() {
+        # criu mounting cgroup2 anew resets them for the whole host (criu issue 3029); nook
+        # gives criu the host's hierarchies, bound, instead.
+        need cgroup2_options
+        eq "$(cgroup2_options)" "$(load cgroup2_options)" "the host's cgroup2 options after the checkpoints"
 }
 
 check_nothing_left() {
