@@ -59,8 +59,6 @@ static int check_image(const struct criu_setup *s, nook_err *err)
 static int check_config(const struct restore *r, nook_err *err)
 {
         const struct spec *spec = r->l.spec;
-        if (r->o->create.rootless)
-                return nook_error(err, EPERM, "restore: rootless, and criu works for root only");
         if (spec->process->terminal && r->o->detach && r->o->create.console_socket == NULL)
                 return nook_error(err, 0, "process.terminal is true: --detach needs --console-socket");
         if (spec->linux != NULL && spec->linux->net_devices.len > 0)
@@ -68,11 +66,8 @@ static int check_config(const struct restore *r, nook_err *err)
         return 0;
 }
 
-/* criu's root, in a mount namespace of criu's own: the rootfs bound at
- * <state dir>/criu-root (criu wants a mount point whose parent is not
- * overmounted), the config's mountpoints made where the image lacks them (a
- * fresh rootfs), as create would. Nothing of it reaches the host's namespace:
- * "/" is a slave there, and the namespace ends with criu. */
+/* The config's mountpoints, made where the rootfs lacks them (a fresh one), as
+ * create would make them: criu mounts on them but makes none. */
 static int make_mountpoints(const struct restore *r, int rootfd, nook_err *err)
 {
         const struct spec *spec = r->l.spec;
@@ -102,8 +97,9 @@ static int make_mountpoints(const struct restore *r, int rootfd, nook_err *err)
         return 0;
 }
 
-/* In criu's mount namespace: the rootfs bound on <state dir>/criu-root (criu
- * wants a mount point whose parent is not overmounted) and the mountpoints made. */
+/* In criu's mount namespace (nothing of it reaches the host's): the rootfs bound
+ * on <state dir>/criu-root (criu wants a mount point whose parent is not
+ * overmounted) and the mountpoints made through it. */
 static int bind_root(void *data, nook_err *err)
 {
         struct restore *r = data;
@@ -370,6 +366,8 @@ int container_restore(const struct restore_options *o, int *exit_code, nook_err 
 
         /* The options, then the host (criu there and working), then the image. */
         int ret = criu_setup_check_options(&o->criu, &r.setup, err);
+        if (ret == 0 && o->create.rootless)
+                ret = nook_error(err, EPERM, "restore: rootless, and criu works for root only");
         if (ret == 0)
                 ret = criu_setup_open(&o->criu, false, &r.setup, err);
         if (ret == 0)

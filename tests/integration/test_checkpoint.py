@@ -484,6 +484,15 @@ def test_restore_of_a_terminal_detached_without_console_socket_is_refused(bundle
     assert nook.list_ids() == []
 
 
+def test_restore_as_rootless_is_refused_before_anything(bundle, nook, tmp_path):
+    bundle.write()
+    image = make_image(tmp_path / "image")
+    proc = nook("--rootless", "true", "restore", "-d", "--image-path", image, "--bundle", bundle.path, bundle.id,
+                check=False, stdin=subprocess.DEVNULL)
+    assert "criu works for root only" in one_line(proc)
+    assert nook.list_ids() == []
+
+
 @needs_fake
 def test_restore_of_a_directory_without_a_checkpoint_is_refused(bundle, nook, tmp_path, criu):
     empty = tmp_path / "empty"
