@@ -194,6 +194,31 @@ podman_count_reaches() {
         n=$(podman exec "$1" cat /tmp/count 2> /dev/null) && [ -n "$n" ] && [ "$n" -ge "$2" ]
 }
 
+check_lazy_pages_into_a_new_container() {
+        # A migration's shape: the checkpoint serves the memory (criu's page server) until a
+        # restore elsewhere, under another id, has taken it through criu's lazy-pages daemon.
+        B=$STATE/lazy
+        bundle "$B" "[\"sh\", \"-c\", \"$COUNTER\"]"
+        start_detached "$B" ct-lazy
+        until_true count_reaches ct-lazy 3
+        mkdir -p "$STATE/lazy.img"
+        exec {status}> "$STATE/lazy.status"
+        ("$RT" checkpoint --lazy-pages --page-server 127.0.0.1:27277 --status-fd $status \
+                --image-path "$STATE/lazy.img" ct-lazy > "$STATE/lazy.out" 2>&1; echo $? > "$STATE/lazy.rc") &
+        exec {status}>&-
+        until_true test -s "$STATE/lazy.status"
+        before=$(cat "$B/rootfs/tmp/count")
+        criu lazy-pages --page-server --address 127.0.0.1 --port 27277 -D "$STATE/lazy.img" > /dev/null 2>&1 &
+        (cd "$B" && "$RT" restore -d --lazy-pages --image-path "$STATE/lazy.img" ct-lazy2 < /dev/null > /dev/null 2>&1) ||
+                fail "restore --lazy-pages exited $?: $(dump_errors "$STATE/lazy.img")"
+        wait
+        eq "$(cat "$STATE/lazy.rc")" 0 "checkpoint --lazy-pages ($(cat "$STATE/lazy.out"))"
+        gone ct-lazy || fail "ct-lazy is still there after its checkpoint"
+        sleep 1
+        resumed ct-lazy2 "$before"
+        "$RT" delete -f ct-lazy2
+}
+
 check_podman_checkpoint_and_restore() {
         podman image exists $IMAGE || podman import --change CMD=/bin/sh /payload/images/busybox.tar $IMAGE > /dev/null
         id=$(podman --runtime "$RT" run -d --network none $(lsm_opts) $IMAGE sh -c "$COUNTER")
@@ -224,7 +249,7 @@ check_host_cgroup2_options_unchanged() {
 
 check_nothing_left() {
         left=""
-        for c in ct-count ct-leave ct-pre ct-bind ct-pipe; do
+        for c in ct-count ct-leave ct-pre ct-bind ct-pipe ct-lazy ct-lazy2; do
                 "$RT" state "$c" > /dev/null 2>&1 && { left="$left container $c;"; "$RT" delete -f "$c"; }
         done
         pgrep -x criu > /dev/null && left="$left criu processes: $(pgrep -a -x criu | tr '\n' ' ');"
