@@ -36,6 +36,8 @@ def verdict(by_runtime, runtime, name):
 RUNC_KNOWN = {
     "criu_runc_host_cgroup2_options_unchanged": "runc lets criu mount cgroup2 anew, which resets the host's "
                                                  "cgroup2 options (nsdelegate, memory_recursiveprot): criu issue 3029",
+    "criu_runc_nothing_left": "runc's restore under another id (lazy pages) lets criu put the processes back in the "
+                              "checkpointed container's cgroup, which runc then cannot remove",
 }
 
 
