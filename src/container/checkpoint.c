@@ -32,8 +32,9 @@ static int check_parent_path(const char *image_path, const char *parent, nook_er
         if (parent[0] == '/')
                 return nook_error(err, 0, "--parent-path `%s`: must be relative to --image-path", parent);
         /* Joined and cleaned as runc does: the image directory need not exist yet. */
-        _cleanup_free_ char *joined = NULL, *path = NULL;
-        if (asprintf(&joined, "%s/%s", image_path, parent) < 0 || (path = path_clean(joined)) == NULL)
+        _cleanup_free_ char *joined = path_join(image_path, parent);
+        _cleanup_free_ char *path = joined != NULL ? path_clean(joined) : NULL;
+        if (path == NULL)
                 return nook_error(err, ENOMEM, "--parent-path");
         struct stat st;
         if (stat(path, &st) < 0)
@@ -209,8 +210,8 @@ static int dump_run(struct dump *d, nook_err *err)
                 opts.external = d->external;
         }
         /* criu in a mount namespace of its own, with the cgroup yard. */
-        _cleanup_free_ char *yard = NULL;
-        if (asprintf(&yard, "%s/" CRIU_YARD, d->state->dir) < 0)
+        _cleanup_free_ char *yard = path_join(d->state->dir, CRIU_YARD);
+        if (yard == NULL)
                 return nook_error(err, ENOMEM, "checkpoint");
         int ret = criu_setup_namespace(&d->setup, yard, NULL, NULL, err);
         if (ret < 0)

@@ -73,10 +73,7 @@ static int add_cgroup_binds(const struct criu_plan_input *in, struct criu_plan *
                 return 0;
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 const char *name = strrchr(cg->hierarchies[i].mount, '/');
-                char *key = NULL;
-                if (asprintf(&key, "%s/%s", strcmp(dest, "/") == 0 ? "" : dest, name != NULL ? name + 1 : "") < 0)
-                        key = NULL;
-                key = own(p, key);
+                char *key = own(p, path_join(dest, name != NULL ? name + 1 : ""));
                 int ret = add_mount(p, key, restore ? cg->hierarchies[i].path : key, err);
                 if (ret < 0)
                         return ret;

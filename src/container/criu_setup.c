@@ -25,8 +25,8 @@ static char *absolute(const char *path)
         char cwd[PATH_MAX];
         if (getcwd(cwd, sizeof(cwd)) == NULL)
                 return NULL;
-        _cleanup_free_ char *joined = NULL;
-        if (asprintf(&joined, "%s/%s", cwd, path) < 0)
+        _cleanup_free_ char *joined = path_join(cwd, path);
+        if (joined == NULL)
                 return NULL;
         return path_clean(joined);
 }
@@ -99,8 +99,8 @@ static int make_yard(struct criu_setup *s, const struct cgroup *cg, nook_err *er
                 return nook_error(err, ENOMEM, "criu: cgroup yard");
         for (size_t i = 0; i < cg->n_hierarchies; i++) {
                 const struct cgroup_hierarchy *h = &cg->hierarchies[i];
-                char *dir = NULL;
-                if (asprintf(&dir, "%s/%s", s->yard, yard_name(h)) < 0)
+                char *dir = path_join(s->yard, yard_name(h));
+                if (dir == NULL)
                         return nook_error(err, ENOMEM, "criu: cgroup yard");
                 s->yard_dirs[s->n_yard_dirs++] = dir;
                 if (mkdir(dir, 0700) < 0)

@@ -111,9 +111,9 @@ static int bind_root(void *data, nook_err *err)
 
 static int prepare_root(struct restore *r, nook_err *err)
 {
-        _cleanup_free_ char *yard = NULL;
-        if (asprintf(&r->criu_root, "%s/" CRIU_ROOT, r->l.state.dir) < 0 ||
-            asprintf(&yard, "%s/" CRIU_YARD, r->l.state.dir) < 0)
+        _cleanup_free_ char *yard = path_join(r->l.state.dir, CRIU_YARD);
+        r->criu_root = path_join(r->l.state.dir, CRIU_ROOT);
+        if (r->criu_root == NULL || yard == NULL)
                 return nook_error(err, ENOMEM, "restore");
         if (mkdir(r->criu_root, 0700) < 0)
                 return nook_error_errno(err, "mkdir `%s`", r->criu_root);
@@ -167,8 +167,8 @@ static int enter_cgroup(const struct cgroup *cg, pid_t pid, nook_err *err)
         char value[32];
         int len = snprintf(value, sizeof(value), "%d", pid);
         for (size_t i = 0; cg != NULL && i < cg->n_hierarchies; i++) {
-                _cleanup_free_ char *procs = NULL;
-                if (asprintf(&procs, "%s/cgroup.procs", cg->hierarchies[i].path) < 0)
+                _cleanup_free_ char *procs = path_join(cg->hierarchies[i].path, "cgroup.procs");
+                if (procs == NULL)
                         return nook_error(err, ENOMEM, "restore: cgroup");
                 int ret = write_file_at(AT_FDCWD, procs, value, (size_t)len, err);
                 if (ret < 0)

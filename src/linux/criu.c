@@ -18,6 +18,7 @@
 #include "criu_rpc.pb-c.h"
 #include "linux/syscalls.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 /* A criu_resp is small; a restore's notifications carry at most a script name. */
 #define CRIU_MESSAGE_MAX (64 * 1024)
@@ -67,8 +68,8 @@ int criu_find(char **path, nook_err *err)
                 return nook_error(err, ENOMEM, "criu");
         char *save = NULL;
         for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-                _cleanup_free_ char *candidate = NULL;
-                if (asprintf(&candidate, "%s/criu", dir) < 0)
+                _cleanup_free_ char *candidate = path_join(dir, "criu");
+                if (candidate == NULL)
                         return nook_error(err, ENOMEM, "criu");
                 struct stat st;
                 if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0) {
