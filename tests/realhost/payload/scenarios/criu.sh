@@ -8,6 +8,8 @@
 # the runtime says so).
 
 RT="$RUNTIME_PATH"
+# The containers of this runtime's run (runs of several runtimes share a boot).
+P=ck-$RUNTIME
 
 # The counter: a file replaced atomically (never read half-written), and a line on stdout.
 COUNTER='i=0; while true; do echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; echo tick $i; i=$((i+1)); sleep 0.2; done'
@@ -82,75 +84,84 @@ cgroup2_options() {
         awk '$9 == "cgroup2" { print $11 }' /proc/self/mountinfo | sort -u
 }
 
+# systemd's options of the cgroup2 mount.
+SYSTEMD_CGROUP2_OPTIONS=rw,nsdelegate,memory_recursiveprot
+
 check_criu_works_here() {
         has "$(criu check 2>&1)" "Looks good" "criu check"
         "$RT" checkpoint --help > /dev/null || fail "checkpoint --help exited $?"
+        # A run before this one in the boot may have changed them (see below): systemd's again.
+        if [ "$(cgroup2_options)" != $SYSTEMD_CGROUP2_OPTIONS ]; then
+                echo "the host's cgroup2 options were $(cgroup2_options): remounted with systemd's"
+                mount -o remount,nsdelegate,memory_recursiveprot -t cgroup2 none /sys/fs/cgroup
+        fi
+        eq "$(cgroup2_options)" $SYSTEMD_CGROUP2_OPTIONS "the host's cgroup2 options"
         save cgroup2_options "$(cgroup2_options)"
 }
 
 check_counting_container_resumes_where_it_was() {
         B=$STATE/count
         bundle "$B" "[\"sh\", \"-c\", \"$COUNTER\"]"
-        start_detached "$B" ct-count
-        until_true count_reaches ct-count 3
-        "$RT" checkpoint --image-path "$STATE/count.img" --work-path "$STATE/count.work" ct-count ||
+        start_detached "$B" $P-count
+        until_true count_reaches $P-count 3
+        "$RT" checkpoint --image-path "$STATE/count.img" --work-path "$STATE/count.work" $P-count ||
                 fail "checkpoint exited $?: $(dump_errors "$STATE/count.work")"
         before=$(cat "$B/rootfs/tmp/count")
-        until_true gone ct-count
-        (cd "$B" && "$RT" restore -d --image-path "$STATE/count.img" --work-path "$STATE/count.work" ct-count \
+        until_true gone $P-count
+        (cd "$B" && "$RT" restore -d --image-path "$STATE/count.img" --work-path "$STATE/count.work" $P-count \
                 < /dev/null > /dev/null 2>&1) || fail "restore exited $?: $(dump_errors "$STATE/count.work")"
-        resumed ct-count "$before"
-        read -r status pid <<< "$(state_of ct-count)"
+        resumed $P-count "$before"
+        read -r status pid <<< "$(state_of $P-count)"
         eq "$status" running "status after restore"
-        has "$(cgroup_of "$pid")" ct-count "the restored container's cgroup"
-        has "$("$RT" ps ct-count)" "sleep" "ps of the restored container"
-        "$RT" pause ct-count
-        eq "$(state_of ct-count | cut -d' ' -f1)" paused "status when paused"
-        "$RT" resume ct-count
-        "$RT" kill ct-count KILL
-        until_true stopped ct-count
-        "$RT" delete ct-count
-        gone ct-count || fail "ct-count is still there after delete"
+        has "$(cgroup_of "$pid")" $P-count "the restored container's cgroup"
+        has "$("$RT" ps $P-count)" "sleep" "ps of the restored container"
+        "$RT" pause $P-count
+        eq "$(state_of $P-count | cut -d' ' -f1)" paused "status when paused"
+        "$RT" resume $P-count
+        "$RT" kill $P-count KILL
+        until_true stopped $P-count
+        "$RT" delete $P-count
+        gone $P-count || fail "$P-count is still there after delete"
 }
 
 check_leave_running() {
         B=$STATE/leave
         bundle "$B" "[\"sh\", \"-c\", \"$COUNTER\"]"
-        start_detached "$B" ct-leave
-        "$RT" checkpoint --leave-running --image-path "$STATE/leave.img" ct-leave ||
+        start_detached "$B" $P-leave
+        "$RT" checkpoint --leave-running --image-path "$STATE/leave.img" $P-leave ||
                 fail "checkpoint exited $?: $(dump_errors "$STATE/leave.img")"
-        eq "$(state_of ct-leave | cut -d' ' -f1)" running "status after checkpoint --leave-running"
-        counting ct-leave
-        "$RT" delete -f ct-leave
-        (cd "$B" && "$RT" restore -d --image-path "$STATE/leave.img" ct-leave < /dev/null > /dev/null 2>&1) ||
+        eq "$(state_of $P-leave | cut -d' ' -f1)" running "status after checkpoint --leave-running"
+        counting $P-leave
+        "$RT" delete -f $P-leave
+        (cd "$B" && "$RT" restore -d --image-path "$STATE/leave.img" $P-leave < /dev/null > /dev/null 2>&1) ||
                 fail "restore exited $?: $(dump_errors "$STATE/leave.img")"
         # The restored process counts from the image, older than what the container that
         # ran on left in the rootfs (which is no part of the image): once it has written.
         sleep 1
-        counting ct-leave
-        "$RT" delete -f ct-leave
+        counting $P-leave
+        "$RT" delete -f $P-leave
 }
 
 check_pre_dump_then_dump() {
         B=$STATE/pre
         bundle "$B" "[\"sh\", \"-c\", \"$COUNTER\"]"
-        start_detached "$B" ct-pre
+        start_detached "$B" $P-pre
         mkdir -p "$STATE/pre.img"
-        "$RT" checkpoint --pre-dump --image-path "$STATE/pre.img/1" ct-pre ||
+        "$RT" checkpoint --pre-dump --image-path "$STATE/pre.img/1" $P-pre ||
                 fail "pre-dump exited $?: $(dump_errors "$STATE/pre.img/1")"
-        counting ct-pre
-        "$RT" checkpoint --image-path "$STATE/pre.img/2" --parent-path ../1 ct-pre ||
+        counting $P-pre
+        "$RT" checkpoint --image-path "$STATE/pre.img/2" --parent-path ../1 $P-pre ||
                 fail "dump exited $?: $(dump_errors "$STATE/pre.img/2")"
         [ -e "$STATE/pre.img/2/parent" ] || fail "the dump has no parent image"
         before=$(cat "$B/rootfs/tmp/count")
-        (cd "$B" && "$RT" restore -d --image-path "$STATE/pre.img/2" ct-pre < /dev/null > /dev/null 2>&1) ||
+        (cd "$B" && "$RT" restore -d --image-path "$STATE/pre.img/2" $P-pre < /dev/null > /dev/null 2>&1) ||
                 fail "restore exited $?: $(dump_errors "$STATE/pre.img/2")"
-        resumed ct-pre "$before"
+        resumed $P-pre "$before"
         # A bad parent fails clearly, before anything.
-        out=$("$RT" checkpoint --pre-dump --image-path "$STATE/pre.img/3" --parent-path ../nothing ct-pre 2>&1) &&
+        out=$("$RT" checkpoint --pre-dump --image-path "$STATE/pre.img/3" --parent-path ../nothing $P-pre 2>&1) &&
                 fail "a pre-dump with a missing parent succeeded"
         has "$out" "parent-path" "the error of a missing parent"
-        "$RT" delete -f ct-pre
+        "$RT" delete -f $P-pre
 }
 
 check_bind_mount_and_masks() {
@@ -158,35 +169,35 @@ check_bind_mount_and_masks() {
         mkdir -p "$STATE/data"
         bundle "$B" "[\"sh\", \"-c\", \"i=0; while true; do echo \$i > /data/c.new; mv /data/c.new /data/count; i=\$((i+1)); sleep 0.2; done\"]" \
                 "c['mounts'].append({'destination': '/data', 'type': 'bind', 'source': '$STATE/data', 'options': ['rbind', 'rw']})"
-        start_detached "$B" ct-bind /data/count
+        start_detached "$B" $P-bind /data/count
         until_true test -s "$STATE/data/count"
-        "$RT" checkpoint --image-path "$STATE/bind.img" ct-bind || fail "checkpoint exited $?: $(dump_errors "$STATE/bind.img")"
+        "$RT" checkpoint --image-path "$STATE/bind.img" $P-bind || fail "checkpoint exited $?: $(dump_errors "$STATE/bind.img")"
         before=$(cat "$STATE/data/count")
-        (cd "$B" && "$RT" restore -d --image-path "$STATE/bind.img" ct-bind < /dev/null > /dev/null 2>&1) ||
+        (cd "$B" && "$RT" restore -d --image-path "$STATE/bind.img" $P-bind < /dev/null > /dev/null 2>&1) ||
                 fail "restore exited $?: $(dump_errors "$STATE/bind.img")"
-        resumed ct-bind "$before" /data/count
+        resumed $P-bind "$before" /data/count
         # The host sees it count on: the bind is the host's directory again.
         a=$(cat "$STATE/data/count"); sleep 1; b=$(cat "$STATE/data/count")
         [ "$b" -gt "$a" ] || fail "the bound directory does not change on the host: $a then $b"
         # The masks are back: a file is the null device, a directory an empty tmpfs.
-        eq "$("$RT" exec ct-bind stat -c %t:%T /proc/kcore)" "1:3" "/proc/kcore after restore"
-        eq "$("$RT" exec ct-bind ls -A /proc/acpi)" "" "/proc/acpi after restore"
-        "$RT" delete -f ct-bind
+        eq "$("$RT" exec $P-bind stat -c %t:%T /proc/kcore)" "1:3" "/proc/kcore after restore"
+        eq "$("$RT" exec $P-bind ls -A /proc/acpi)" "" "/proc/acpi after restore"
+        "$RT" delete -f $P-bind
 }
 
 check_stdio_pipes_go_to_the_restorer() {
         B=$STATE/pipe
         bundle "$B" "[\"sh\", \"-c\", \"$COUNTER\"]"
-        (cd "$B" && "$RT" run -d ct-pipe < /dev/null 2>&1 | cat > "$STATE/pipe.before") &
+        (cd "$B" && "$RT" run -d $P-pipe < /dev/null 2>&1 | cat > "$STATE/pipe.before") &
         until_true grep -q "tick 3" "$STATE/pipe.before"
-        "$RT" checkpoint --image-path "$STATE/pipe.img" ct-pipe || fail "checkpoint exited $?: $(dump_errors "$STATE/pipe.img")"
+        "$RT" checkpoint --image-path "$STATE/pipe.img" $P-pipe || fail "checkpoint exited $?: $(dump_errors "$STATE/pipe.img")"
         wait
         last=$(tail -1 "$STATE/pipe.before" | cut -d' ' -f2)
-        (cd "$B" && "$RT" restore -d --image-path "$STATE/pipe.img" ct-pipe < /dev/null 2>&1 | cat > "$STATE/pipe.after") &
+        (cd "$B" && "$RT" restore -d --image-path "$STATE/pipe.img" $P-pipe < /dev/null 2>&1 | cat > "$STATE/pipe.after") &
         until_true test -s "$STATE/pipe.after"
         first=$(head -1 "$STATE/pipe.after" | cut -d' ' -f2)
         [ "$first" -gt "$last" ] || fail "the restored process writes 'tick $first' after 'tick $last'"
-        "$RT" delete -f ct-pipe
+        "$RT" delete -f $P-pipe
         wait
 }
 
@@ -199,24 +210,24 @@ check_lazy_pages_into_a_new_container() {
         # restore elsewhere, under another id, has taken it through criu's lazy-pages daemon.
         B=$STATE/lazy
         bundle "$B" "[\"sh\", \"-c\", \"$COUNTER\"]"
-        start_detached "$B" ct-lazy
-        until_true count_reaches ct-lazy 3
+        start_detached "$B" $P-lazy
+        until_true count_reaches $P-lazy 3
         mkdir -p "$STATE/lazy.img"
         exec {status}> "$STATE/lazy.status"
         ("$RT" checkpoint --lazy-pages --page-server 127.0.0.1:27277 --status-fd $status \
-                --image-path "$STATE/lazy.img" ct-lazy > "$STATE/lazy.out" 2>&1; echo $? > "$STATE/lazy.rc") &
+                --image-path "$STATE/lazy.img" $P-lazy > "$STATE/lazy.out" 2>&1; echo $? > "$STATE/lazy.rc") &
         exec {status}>&-
         until_true test -s "$STATE/lazy.status"
         before=$(cat "$B/rootfs/tmp/count")
         criu lazy-pages --page-server --address 127.0.0.1 --port 27277 -D "$STATE/lazy.img" > /dev/null 2>&1 &
-        (cd "$B" && "$RT" restore -d --lazy-pages --image-path "$STATE/lazy.img" ct-lazy2 < /dev/null > /dev/null 2>&1) ||
+        (cd "$B" && "$RT" restore -d --lazy-pages --image-path "$STATE/lazy.img" $P-lazy2 < /dev/null > /dev/null 2>&1) ||
                 fail "restore --lazy-pages exited $?: $(dump_errors "$STATE/lazy.img")"
         wait
         eq "$(cat "$STATE/lazy.rc")" 0 "checkpoint --lazy-pages ($(cat "$STATE/lazy.out"))"
-        gone ct-lazy || fail "ct-lazy is still there after its checkpoint"
+        gone $P-lazy || fail "$P-lazy is still there after its checkpoint"
         sleep 1
-        resumed ct-lazy2 "$before"
-        "$RT" delete -f ct-lazy2
+        resumed $P-lazy2 "$before"
+        "$RT" delete -f $P-lazy2
 }
 
 check_podman_checkpoint_and_restore() {
@@ -249,7 +260,7 @@ check_host_cgroup2_options_unchanged() {
 
 check_nothing_left() {
         left=""
-        for c in ct-count ct-leave ct-pre ct-bind ct-pipe ct-lazy ct-lazy2; do
+        for c in $P-count $P-leave $P-pre $P-bind $P-pipe $P-lazy $P-lazy2; do
                 "$RT" state "$c" > /dev/null 2>&1 && { left="$left container $c;"; "$RT" delete -f "$c"; }
         done
         pgrep -x criu > /dev/null && left="$left criu processes: $(pgrep -a -x criu | tr '\n' ' ');"
@@ -257,5 +268,5 @@ check_nothing_left() {
         yards=$(find "$STATE" -maxdepth 3 -name '.criu.*' | tr '\n' ' ')
         [ -z "$yards" ] || left="$left criu's work files: $yards;"
         [ -z "$left" ] || fail "left behind:$left"
-        nothing_left 'ct-*' 'libpod-*'
+        nothing_left "$P-*" 'libpod-*'
 }
