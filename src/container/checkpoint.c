@@ -157,8 +157,6 @@ static int dump_run(struct dump *d, nook_err *err)
         const struct checkpoint_options *o = d->o;
         const char *log_file = "dump.log"; /* (runc names a pre-dump's log so too) */
         struct criu_options opts = {
-                .images_dir_fd = d->setup.image_fd,
-                .work_dir_fd = d->setup.work_fd,
                 .log_file = log_file,
                 .pid = d->state->pid,
                 .root = d->state->rootfs,
@@ -216,6 +214,7 @@ static int dump_run(struct dump *d, nook_err *err)
         int ret = criu_setup_namespace(&d->setup, yard, NULL, NULL, err);
         if (ret < 0)
                 return ret;
+        /* (The directories as criu's namespace sees them.) */
         opts.images_dir_fd = d->setup.ns_image_fd;
         opts.work_dir_fd = d->setup.ns_work_fd;
         opts.cgroup_yard = d->setup.yard;
@@ -272,7 +271,7 @@ static int dump_prepare(struct dump *d, nook_err *err)
 
 int container_checkpoint(const struct checkpoint_options *o, nook_err *err)
 {
-        struct dump d = { .o = o, .setup = { .image_fd = -1, .work_fd = -1 } };
+        struct dump d = { .o = o };
         int ret = dump_prepare(&d, err);
         if (ret == 0)
                 ret = dump_run(&d, err);
