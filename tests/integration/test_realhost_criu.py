@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhost"))
 import rig  # noqa: E402
+from test_realhost import verdict  # noqa: E402 (one reading of a check's result)
 
 SCENARIO = "criu"
 RUNTIMES = ["runc", "nook"]
@@ -20,16 +21,6 @@ RUNTIMES = ["runc", "nook"]
 @pytest.fixture(scope="module")
 def realhost():
     return rig.run_checks([SCENARIO], RUNTIMES)
-
-
-def verdict(by_runtime, runtime, name):
-    results = by_runtime[runtime]
-    if isinstance(results, rig.BootError):
-        pytest.fail(str(results))
-    if name not in results.checks:
-        pytest.fail(f"{name} did not run in the VM; its driver said:\n{results.text[-4000:]}")
-    passed, log = results.checks[name]
-    assert passed, "\n".join(log)
 
 
 # What runc gets wrong here, with the reason.
