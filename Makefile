@@ -6,7 +6,7 @@ CFLAGS ?= -O2 -g
 NOOK_CFLAGS := -std=c11 -Wall -Wextra -Wno-sign-compare -Wno-missing-field-initializers \
                -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
 CPPFLAGS += -iquote src
-LDLIBS := -ljson-c -lseccomp -lm
+LDLIBS := -ljson-c -lseccomp -lprotobuf-c -lm
 # Static by default: no dynamic loader or shared libraries to map at every start.
 STATIC ?= 1
 ifeq ($(STATIC),1)
@@ -20,7 +20,9 @@ STUB_CFLAGS := -std=c11 -O2 -fPIC -ffreestanding -fno-builtin -fno-stack-protect
                -fno-asynchronous-unwind-tables -fno-exceptions -Wall -Wextra -MMD -MP
 
 SOURCES := $(filter-out src/linux/stub_code.c src/systemd-helper/%,$(wildcard src/*.c src/*/*.c))
-OBJECTS := $(SOURCES:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/linux/stub_code.o
+# criu's RPC messages (checkpoint, restore): C from src/linux/criu_rpc.proto by protoc-c.
+CRIU_RPC := $(BUILD)/gen/criu_rpc.pb-c
+OBJECTS := $(SOURCES:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/linux/stub_code.o $(CRIU_RPC).o
 LIB_OBJECTS := $(filter-out $(BUILD)/obj/main.o,$(OBJECTS))
 
 UNIT_SOURCES := $(wildcard tests/unit/test_*.c)
@@ -42,6 +44,17 @@ $(BUILD)/obj/linux/stub_code.o: src/linux/stub_code.c
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(NOOK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The generated code is protoc-c's, compiled as it comes; only linux/criu.c includes its header.
+$(CRIU_RPC).c $(CRIU_RPC).h &: src/linux/criu_rpc.proto
+	@mkdir -p $(dir $@)
+	protoc-c --proto_path=src/linux --c_out=$(BUILD)/gen $<
+
+$(CRIU_RPC).o: $(CRIU_RPC).c $(CRIU_RPC).h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/linux/criu.o: CPPFLAGS += -iquote $(BUILD)/gen
+$(BUILD)/obj/linux/criu.o: $(CRIU_RPC).h
 
 # The tiny static helper the integration tests copy into a rootfs.
 $(BUILD)/nook-test-helper: tests/helper/nook-test-helper.c

@@ -47,6 +47,8 @@ _nook()
                 case "$prev:$value" in
                 --log-format:*) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
                 --rootless:*) COMPREPLY=($(compgen -W "true false auto" -- "$cur")); return ;;
+                --manage-cgroups-mode:*) COMPREPLY=($(compgen -W "soft full strict ignore" -- "$cur")); return ;;
+                --empty-ns:*) COMPREPLY=($(compgen -W "network" -- "$cur")); return ;;
                 *:FORMAT)
                         case "$command" in
                         inspect | check) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;

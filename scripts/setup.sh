@@ -5,7 +5,8 @@ packages="build-essential libjson-c-dev libseccomp-dev libcmocka-dev busybox-sta
           uidmap crun runc hyperfine time iproute2 procps qemu-system-x86
           podman conmon catatonit containerd scdoc man-db
           libsystemd-dev dbus-daemon python3-dbus python3-gi
-          mmdebstrap e2fsprogs python3-grpc-tools"
+          mmdebstrap e2fsprogs python3-grpc-tools
+          criu libprotobuf-c-dev protobuf-c-compiler"
 # make fuzz: libFuzzer comes with clang.
 [ "${NOOK_FUZZ:-0}" = 1 ] && packages="$packages clang libclang-rt-14-dev"
 # make deb: the Debian package's build tools.

@@ -27,6 +27,8 @@ static const struct command commands[] = {
         { "resume", cmd_resume, "thaw the processes of a paused container" },
         { "update", cmd_update, "change the resource limits of a container" },
         { "events", cmd_events, "print a container's resource usage and OOM events" },
+        { "checkpoint", cmd_checkpoint, "save a running container with criu" },
+        { "restore", cmd_restore, "restore a container from a checkpoint" },
 };
 
 static void usage(FILE *out)

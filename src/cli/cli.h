@@ -106,5 +106,7 @@ int cmd_pause(const struct global_options *g, int argc, char **argv, int *exit_c
 int cmd_resume(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_update(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 int cmd_events(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_checkpoint(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
+int cmd_restore(const struct global_options *g, int argc, char **argv, int *exit_code, nook_err *err);
 
 #endif

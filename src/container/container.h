@@ -117,4 +117,41 @@ typedef int (*container_event_fn)(struct json_object *event, void *ctx, nook_err
 int container_events(const char *root, const char *id, bool stats_only, long interval_ms, container_event_fn emit,
                      void *ctx, nook_err *err);
 
+/* `checkpoint` and `restore` (criu, see linux/criu.h): runc's options. */
+struct criu_common_options {
+        const char *image_path;  /* NULL: ./checkpoint */
+        const char *work_path;   /* NULL: the image path */
+        const char *manage_cgroups_mode; /* soft, full, strict, ignore; NULL: criu's default */
+        const char *const *empty_ns; /* --empty-ns NAME, repeated */
+        size_t n_empty_ns;
+        bool tcp_established, ext_unix_sk, shell_job, file_locks, auto_dedup, lazy_pages;
+};
+
+struct checkpoint_options {
+        const char *root;
+        const char *id;
+        struct criu_common_options criu;
+        const char *parent_path; /* relative to the image path */
+        const char *page_server; /* ADDRESS:PORT */
+        int status_fd;           /* -1: none */
+        bool leave_running, tcp_skip_in_flight, link_remap, pre_dump;
+};
+
+/* Saves a running or paused container's processes into the image directory
+ * (with nook's record of its state and config); unless leave_running or
+ * pre_dump, the container is then destroyed as `delete` would. */
+int container_checkpoint(const struct checkpoint_options *opts, nook_err *err);
+
+struct restore_options {
+        struct create_options create; /* root, id, bundle, pid_file, console_socket, no_pivot … */
+        struct criu_common_options criu;
+        const char *lsm_profile, *lsm_mount_context;
+        bool detach, no_subreaper;
+};
+
+/* Makes a container from a bundle and a checkpoint image, criu restoring its
+ * processes where `create` would clone them; unless detached, waits for it as
+ * `run` does and returns its exit code in *exit_code. */
+int container_restore(const struct restore_options *opts, int *exit_code, nook_err *err);
+
 #endif

@@ -349,12 +349,17 @@ int launch_spawn(struct launch *l, nook_err *err)
         }
         if (ret < 0)
                 return ret;
+        return launch_save_state(l, err);
+}
+
+int launch_save_state(struct launch *l, nook_err *err)
+{
         l->state.start_time = state_process_start_time(l->pid);
         /* start, exec and delete read the config as it was at create, whatever the bundle becomes. */
         _cleanup_close_ int dirfd = open(l->state.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         const char *config = json_object_to_json_string_ext(l->spec->json, JSON_C_TO_STRING_PLAIN);
-        ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", l->state.dir)
-                        : write_file_atomic(dirfd, "config.json", config, strlen(config), 0600, err);
+        int ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", l->state.dir)
+                            : write_file_atomic(dirfd, "config.json", config, strlen(config), 0600, err);
         if (ret == 0)
                 ret = state_save(&l->state, err);
         if (ret == 0 && l->opts->pid_file != NULL) {

@@ -111,10 +111,15 @@ int container_features(const char *spec_version, const char *nook_version, json_
         json_object_object_add(o, "linux", linux_features());
         json_object *annotations = json_object_new_object();
         json_object_object_add(annotations, "org.nook.version", json_object_new_string(nook_version));
+        /* Built in, as runc's annotation says of runc (the features describe the build,
+         * not the host: whether criu is installed and works is found at checkpoint). */
+        json_object_object_add(annotations, "org.nook.checkpoint.enabled", json_object_new_string("true"));
         json_object_object_add(o, "annotations", annotations);
-        /* They change the container's systemd unit (--systemd-cgroup), as with runc and crun. */
+        /* The first changes the container's systemd unit (--systemd-cgroup), as with runc and crun. */
         json_object *unsafe = json_object_new_array();
         json_object_array_add(unsafe, json_object_new_string("org.systemd.property."));
+        /* It names criu's configuration file at checkpoint and restore (checkpoint.c). */
+        json_object_array_add(unsafe, json_object_new_string("org.criu.config"));
         json_object_object_add(o, "potentiallyUnsafeConfigAnnotations", unsafe);
         *out = o;
         return 0;

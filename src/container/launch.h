@@ -24,6 +24,9 @@
  *                                            └─ mount helper (CLONE_VM)
  *             Locked mounts (stage_outer.c): the mounts are made one user
  *             namespace further out than the container's own.
+ *   RESTORE   nook ─fork─▶ criu swrk ─(CLONE_PARENT)─▶ init, restored from an image
+ *             `nook restore` (restore.c): the same preparation and undo, but criu
+ *             rebuilds the namespaces, mounts and processes; no stage runs.
  *
  * The messages (sync.h) follow from the plan (launch_plan_steps):
  *
@@ -45,6 +48,16 @@
  *   run: START ─────────────────────────────────▶ execve (EOF on the socket: it ran)
  *   create: COMMITTED ──────────────────────────▶ accept() on start.sock; nook exits
  *                                     ◀──────── ERROR        at any time
+ *
+ * RESTORE exchanges no message with the init: criu's notifications take their
+ * place, in criu's order (restore.c answers them):
+ *
+ *   nook                                         criu swrk
+ *   RESTORE request (external mounts, cgroup roots, inherited stdio) ▶
+ *                             ◀──────── setup-namespaces (pid)   lo up; prestart, createRuntime hooks
+ *                             ◀──────── orphan-pts-master (fd)   process.terminal: to the console socket
+ *                             ◀──────── post-restore (pid)       the init is nook's child
+ *                             ◀──────── reply; criu exits         state.json saved; poststart hooks
  */
 #ifndef NOOK_CONTAINER_LAUNCH_H
 #define NOOK_CONTAINER_LAUNCH_H
@@ -64,6 +77,7 @@
 enum launch_mode {
         LAUNCH_CREATE, /* the init waits on start.sock for `nook start` */
         LAUNCH_RUN,    /* the init waits for START on the sync socket */
+        LAUNCH_RESTORE, /* criu restores the init from an image (restore.c) */
 };
 
 enum launch_layout {
@@ -71,6 +85,7 @@ enum launch_layout {
         LAYOUT_SINGLE,
         LAYOUT_FORK,
         LAYOUT_OUTER,
+        LAYOUT_RESTORE,
 };
 
 /* What a start does, decided before clone3 from the config and the caller. */
@@ -114,7 +129,7 @@ struct launch_step {
 #define LAUNCH_MAX_STEPS 10
 
 /* The messages a plan exchanges, in order, the final START or COMMITTED
- * included; returns how many. */
+ * included; returns how many (none for RESTORE: criu's notifications instead). */
 size_t launch_plan_steps(const struct launch_plan *plan, struct launch_step steps[LAUNCH_MAX_STEPS]);
 
 /* Whether hooks run before pivot_root (prestart, createRuntime, createContainer):
@@ -176,6 +191,10 @@ int launch_make_cgroup(struct launch *l, nook_err *err);
 
 /* Clones the init and answers its protocol until it is ready; saves state.json. */
 int launch_spawn(struct launch *l, nook_err *err);
+
+/* With the init ready (l->pid): its start time, the config and state.json saved,
+ * --pid-file written (the end of launch_spawn; restore's too). */
+int launch_save_state(struct launch *l, nook_err *err);
 
 /* The last word to a ready init: START (run) or COMMITTED (create). */
 int launch_release(struct launch *l, nook_err *err);

@@ -42,6 +42,11 @@ void launch_plan_make(const struct spec *spec, const struct create_options *opts
         plan->cgroup_by_systemd = opts->systemd_cgroup;
         bool pid_or_time = spec_namespace(spec, NS_PID) != NULL || spec_namespace(spec, NS_TIME) != NULL;
 
+        if (mode == LAUNCH_RESTORE) {
+                /* criu makes the namespaces and the processes as the image says. */
+                plan->layout = LAYOUT_RESTORE;
+                return;
+        }
         if (plan->new_userns && has_new(spec, NS_MOUNT)) {
                 /* Locked mounts: the outer stage makes the mount namespace (and, rootless, a
                  * user namespace with the config's maps); it clones the init into the
@@ -86,6 +91,8 @@ void launch_plan_make(const struct spec *spec, const struct create_options *opts
 size_t launch_plan_steps(const struct launch_plan *plan, struct launch_step steps[LAUNCH_MAX_STEPS])
 {
         size_t n = 0;
+        if (plan->layout == LAYOUT_RESTORE)
+                return 0;
 #define STEP(from, t) (steps[n++] = (struct launch_step){ .from_child = (from), .type = (t) })
         if (plan->setns_first)
                 STEP(true, SYNC_JOINED);

@@ -302,11 +302,13 @@ int launch_prepare(struct launch *l, const struct create_options *opts, enum lau
                 launch_plan_make(l->spec, opts, mode, geteuid(), &l->plan);
                 ret = open_namespace_paths(l, err);
         }
-        if (ret == 0)
+        /* Restore: criu brings back the mounts and the seccomp filters themselves. */
+        bool restore = mode == LAUNCH_RESTORE;
+        if (ret == 0 && !restore)
                 ret = launch_prepare_idmapped_mounts(l, err);
         if (ret == 0)
                 ret = check_host(l, err);
-        if (ret == 0)
+        if (ret == 0 && !restore)
                 ret = compile_seccomp(l, err);
         if (ret == 0 && opts->systemd_cgroup)
                 ret = scope_prepare(l->spec, opts->id, opts->rootless, &l->unit, err);

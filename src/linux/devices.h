@@ -17,6 +17,9 @@ int devices_create(int rootfd, const struct spec_device *devices, size_t n, bool
  * of the declared type. Checked before anything is set up. */
 int devices_check_host(const struct spec_device *devices, size_t n, nook_err *err);
 
+/* The default set devices_create makes: (null zero full random urandom tty). */
+const struct spec_device *devices_default(size_t *n);
+
 /* /dev/fd, /dev/stdin|stdout|stderr, /dev/core and /dev/ptmx → pts/ptmx. */
 int devices_create_symlinks(int rootfd, nook_err *err);
 

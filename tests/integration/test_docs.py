@@ -83,7 +83,7 @@ def complete(*words):
 
 def test_completion_offers_commands_and_global_options():
     assert complete("") == commands() + ["help"]
-    assert complete("re") == ["resume"]
+    assert complete("res") == ["resume", "restore"]
     assert complete("--ro") == ["--root", "--rootless"]
     assert complete("--rootless", "") == ["true", "false", "auto"]
     assert complete("--log-format", "j") == ["json"]
@@ -101,6 +101,8 @@ def test_completion_offers_values_and_paths(tmp_path):
     (tmp_path / "bundle-file").write_text("")
     assert complete("create", "--bundle", str(tmp_path / "bun")) == [str(tmp_path / "bundle-dir")]
     assert complete("exec", "--user", "") == []
+    assert complete("checkpoint", "--manage-cgroups-mode", "") == ["soft", "full", "strict", "ignore"]
+    assert complete("restore", "--empty-ns", "") == ["network"]
 
 
 def test_completion_offers_the_containers_under_the_root(bundle):

@@ -43,6 +43,14 @@ def test_features_says_what_this_host_and_build_lack():
     assert "enabled" in linux["seccomp"]
 
 
+def test_features_say_checkpoint_is_built_in_and_org_criu_config_changes_it():
+    # runc's annotation of the same meaning (the features describe the build; criu on
+    # the host is checked by `checkpoint` and `restore` themselves: test_checkpoint.py).
+    f = features()
+    assert f["annotations"]["org.nook.checkpoint.enabled"] == "true"
+    assert "org.criu.config" in f["potentiallyUnsafeConfigAnnotations"]
+
+
 def test_features_takes_no_arguments():
     p = subprocess.run([str(NOOK), "features", "extra"], capture_output=True, text=True)
     assert p.returncode != 0

@@ -13,8 +13,8 @@ import pytest
 from conftest import REPO
 from engines import IMAGE, podman, podman_session  # noqa: F401 (fixtures)
 
-COMMANDS = ["check", "create", "delete", "events", "exec", "features", "inspect", "kill", "list", "pause", "ps",
-            "resume", "run", "spec", "start", "state", "update"]
+COMMANDS = ["check", "checkpoint", "create", "delete", "events", "exec", "features", "inspect", "kill", "list", "pause",
+            "ps", "restore", "resume", "run", "spec", "start", "state", "update"]
 # What `make install` installs under PREFIX (/usr/local by default), and its mode.
 INSTALLED = {
     "bin/nook": 0o755,

@@ -200,6 +200,29 @@ static void hooks_and_a_relayed_terminal_come_before_ready(void **state)
         assert_steps(&plan, ">ENVIRONMENT <HELLO >MAPPED <HOOKS >HOOKS_DONE <READY >COMMITTED");
 }
 
+static void restore_is_criu_s_layout_and_exchanges_no_message(void **state)
+{
+        (void)state;
+        /* criu makes the namespaces and the processes: no stage, no clone flag, no
+         * message (its notifications take their place, restore.c). */
+        struct launch_plan plan = plan_of(&common, LAUNCH_RESTORE, false, 0);
+        assert_int_equal(plan.layout, LAYOUT_RESTORE);
+        assert_int_equal(plan.clone_flags, 0);
+        assert_int_equal(plan.unshare_flags, 0);
+        assert_false(plan.netns_by_parent);
+        assert_false(plan.shares_pid_namespace);
+        assert_steps(&plan, "");
+        /* What launch_prepare and launch_abort read of the plan is kept. */
+        struct create_options opts = { .id = "c", .systemd_cgroup = true };
+        struct spec *spec = spec_of(&common);
+        launch_plan_make(spec, &opts, LAUNCH_RESTORE, 0, &plan);
+        spec_free(spec);
+        assert_true(plan.cgroup_by_systemd);
+        struct shape host_pid = { .namespaces = NS("mount") };
+        plan = plan_of(&host_pid, LAUNCH_RESTORE, false, 0);
+        assert_true(plan.shares_pid_namespace);
+}
+
 static void a_message_out_of_order_names_both(void **state)
 {
         (void)state;
@@ -225,6 +248,7 @@ int main(void)
                 cmocka_unit_test(user_namespace_rootless_maps_the_outer_stage_only),
                 cmocka_unit_test(rootless_without_a_user_namespace_of_its_own_is_one_process),
                 cmocka_unit_test(hooks_and_a_relayed_terminal_come_before_ready),
+                cmocka_unit_test(restore_is_criu_s_layout_and_exchanges_no_message),
                 cmocka_unit_test(a_message_out_of_order_names_both),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
