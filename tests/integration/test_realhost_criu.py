@@ -3,16 +3,13 @@ kernel and criu 3.17, systemd, cgroup v2) runs the scenario criu
 (tests/realhost/payload/scenarios/criu.sh) for runc, the reference, and for nook: a counting
 container checkpointed and restored counts on, --leave-running, a pre-dump then a dump, a bind
 mount and the masks, stdio pipes, `podman container checkpoint`/`restore` at podman's defaults,
-and nothing left behind. One boot per configuration (nook's boot has AppArmor off while nook
-applies no labels: rig.NOOK_LSM)."""
-import pathlib
-import sys
-
+and nothing left behind. runc and nook share one boot, with AppArmor on."""
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "realhost"))
-import rig  # noqa: E402
-from test_realhost import verdict  # noqa: E402 (one reading of a check's result)
+from support import load_rig
+from test_realhost import verdict  # (one reading of a check's result)
+
+rig = load_rig("realhost")
 
 SCENARIO = "criu"
 RUNTIMES = ["runc", "nook"]
