@@ -13,7 +13,7 @@ import pytest
 from conftest import Nook
 from rootless_support import rbundle, rootless_area, rootless_config, rootless_nook, rootless_user  # noqa: F401
 from support import sh_lines, wait_for
-from test_namespaces import add_namespace, netns, userns_bundle  # noqa: F401 (fixtures)
+from test_namespaces import add_namespace, userns_bundle  # noqa: F401 (fixtures)
 
 IFF_UP = 0x1
 
