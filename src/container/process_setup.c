@@ -82,7 +82,7 @@ static int become_user(const struct spec_process *process, struct spec_capabilit
         if (setresuid(user->uid, user->uid, user->uid) < 0)
                 return nook_error_errno(err, "process.user.uid: set uid %u", user->uid);
         /* A change of euid resets "dumpable" to fs.suid_dumpable: keep nook unreadable whatever that is. */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         return 0;
 }
 

@@ -399,7 +399,7 @@ int container_restore(const struct restore_options *o, int *exit_code, nook_err 
                 /* runc's default: orphans of the container (one sharing nook's pid
                  * namespace) come to nook rather than to the host's init. */
                 if (!o->no_subreaper)
-                        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+                        (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
                 struct foreground_terminal terminal = { 0 };
                 foreground_terminal_begin(r.l.console_master, &terminal);
                 ret = foreground_wait(r.l.pid, r.l.pidfd, r.l.console_master, &signals, exit_code, err);

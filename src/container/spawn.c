@@ -240,9 +240,9 @@ static int child_run(struct spawn *s, nook_err *err)
         const struct spawn_request *req = s->req;
         const struct spec_process *process = req->process;
         /* Die with nook; had it died already, the read of GO below sees EOF. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         /* Before any namespace of the container: nothing in it may read our memory or exe. */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if ((req->stdin_fd >= 0 && dup2(req->stdin_fd, STDIN_FILENO) < 0) ||
             (req->stdout_fd >= 0 && dup2(req->stdout_fd, STDOUT_FILENO) < 0))
                 return nook_error_errno(err, "set up stdio");
@@ -442,7 +442,7 @@ int spawn_process(const struct spawn_request *req, struct spawn_result *out, noo
                 s.protect_exe = stub_exe_needs_protection();
                 /* Root's nook is not dumpable: nothing can read it through /proc (see create.c). */
                 if (geteuid() == 0)
-                        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+                        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
                 ret = start_intermediate(&s, err);
         }
         if (ret == 0)

@@ -254,9 +254,8 @@ enum container_status state_status(const struct container_state *s)
         unsigned long long start = state_process_start_time(s->pid);
         if (start == 0 || start != s->start_time)
                 return STATUS_STOPPED;
-        char path[4200];
-        snprintf(path, sizeof(path), "%s/start.sock", s->dir);
-        if (access(path, F_OK) == 0)
+        _cleanup_free_ char *sock = path_join(s->dir, "start.sock");
+        if (sock != NULL && access(sock, F_OK) == 0)
                 return STATUS_CREATED;
         if (s->cgroup != NULL && cgroup_is_frozen(s->cgroup))
                 return STATUS_PAUSED;
@@ -303,8 +302,9 @@ int state_list_ids(const char *root, char ***ids, size_t *n, nook_err *err)
         while ((e = readdir(d)) != NULL) {
                 if (e->d_name[0] == '.')
                         continue;
-                char path[4200];
-                snprintf(path, sizeof(path), "%s/%s/" STATE_FILE, root, e->d_name);
+                _cleanup_free_ char *path = path_join(root, e->d_name, STATE_FILE);
+                if (path == NULL)
+                        return nook_error(err, ENOMEM, "list");
                 if (access(path, F_OK) < 0)
                         continue;
                 if (*n == cap) {
