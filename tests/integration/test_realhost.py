@@ -24,8 +24,8 @@ def realhost():
     return rig.run_checks(rig.SCENARIOS, RUNTIMES)
 
 
-def verdict(by_runtime, runtime, name):
-    results = by_runtime[runtime]
+def verdict(results, name):
+    """The check `name` of one boot's Results (or the BootError that stopped it)."""
     if isinstance(results, rig.BootError):
         pytest.fail(str(results))
     if name not in results.checks:
@@ -36,10 +36,10 @@ def verdict(by_runtime, runtime, name):
 
 @pytest.mark.parametrize("name", rig.check_names(rig.SCENARIOS, ["runc"]))
 def test_reference_runc(realhost, name):
-    verdict(realhost, "runc", name)
+    verdict(realhost["runc"], name)
 
 
 @pytest.mark.skipif(not NOOK_RUNS, reason=NOOK_SKIP)
 @pytest.mark.parametrize("name", rig.check_names(rig.SCENARIOS, ["nook"]))
 def test_nook(realhost, name):
-    verdict(realhost, "nook", name)
+    verdict(realhost["nook"], name)

@@ -35,9 +35,9 @@ def test_reference_runc(realhost, name):
         results = realhost["runc"]
         if not isinstance(results, rig.BootError) and name in results.checks and not results.checks[name][0]:
             pytest.xfail(RUNC_KNOWN[name])
-    verdict(realhost, "runc", name)
+    verdict(realhost["runc"], name)
 
 
 @pytest.mark.parametrize("name", rig.check_names([SCENARIO], ["nook"]))
 def test_nook(realhost, name):
-    verdict(realhost, "nook", name)
+    verdict(realhost["nook"], name)

@@ -8,7 +8,6 @@ the transition to the label reaches the user). Each boot runs runc, the referenc
 so that a failure of the rig and one of nook are told apart. This host has no LSM: what it can
 check is in test_hardening.py (refusals) and tests/unit/test_lsm.c."""
 import pathlib
-import sys
 
 import pytest
 
@@ -16,6 +15,7 @@ REALHOST = pathlib.Path(__file__).resolve().parents[1] / "realhost"
 if not (REALHOST / "rig.py").exists():
     pytest.skip("the real-host rig (tests/realhost) is not in this tree", allow_module_level=True)
 from support import load_rig  # noqa: E402
+from test_realhost import verdict  # noqa: E402  (one reading of a check's result)
 
 rig = load_rig("realhost")
 
@@ -46,10 +46,4 @@ CASES = [(config, name) for config, scenario in SCENARIOS.items() for name in ri
 
 @pytest.mark.parametrize("config,name", CASES, ids=[name for _, name in CASES])
 def test_lsm_in_the_vm(boots, config, name):
-    results = results_of(boots, config)
-    if isinstance(results, rig.BootError):
-        pytest.fail(str(results))
-    if name not in results.checks:
-        pytest.fail(f"{name} did not run in the VM; its driver said:\n{results.text[-4000:]}")
-    passed, log = results.checks[name]
-    assert passed, "\n".join(log)
+    verdict(results_of(boots, config), name)
