@@ -27,6 +27,7 @@ import os
 import signal
 import socket
 import sys
+import time
 
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 from google.protobuf import json_format  # noqa: E402
@@ -151,15 +152,14 @@ def restore(sk, req):
 
 
 def finish_restore(sk, pid):
-    # The namespace of the child is made by unshare: wait until it is in it.
+    # The namespace of the child is made by unshare(1), which takes an exec: wait until the
+    # child is in it (as criu announces only made namespaces), however loaded the machine.
     own = os.readlink("/proc/self/ns/net")
-    for _ in range(500):
-        try:
-            if os.readlink(f"/proc/{pid}/ns/net") != own:
-                break
-        except OSError:
-            pass
-        os.sched_yield()
+    deadline = time.monotonic() + 30
+    while os.readlink(f"/proc/{pid}/ns/net") == own:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the restored child {pid} never entered a network namespace of its own")
+        time.sleep(0.001)
     ok = notify(sk, "setup-namespaces", pid)
     if ok and os.environ.get("FAKE_CRIU_TERMINAL") == "1":
         master, slave = os.openpty()
