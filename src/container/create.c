@@ -315,6 +315,9 @@ static int handshake(struct launch *l, nook_err *err)
                         if (ret < 0)
                                 break;
                 }
+                /* Nothing left for nook to do but wait: the state is staged meanwhile (its pid is known). */
+                if (type == SYNC_READY && (ret = launch_stage_state(l, err)) < 0)
+                        return ret;
                 ret = steps[i].from_child ? receive_step(l, type, err) : send_step(l, type, netns, err);
                 /* While the init goes on, and before nook reads its next message: before any hook. */
                 if (ret == 0 && type == SYNC_ENVIRONMENT && netns_control >= 0)
@@ -349,10 +352,10 @@ int launch_spawn(struct launch *l, nook_err *err)
         }
         if (ret < 0)
                 return ret;
-        return launch_save_state(l, err);
+        return launch_commit_state(l, err);
 }
 
-int launch_save_state(struct launch *l, nook_err *err)
+int launch_stage_state(struct launch *l, nook_err *err)
 {
         l->state.start_time = state_process_start_time(l->pid);
         /* start, exec and delete read the config as it was at create, whatever the bundle becomes. */
@@ -360,8 +363,18 @@ int launch_save_state(struct launch *l, nook_err *err)
         const char *config = json_object_to_json_string_ext(l->spec->json, JSON_C_TO_STRING_PLAIN);
         int ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", l->state.dir)
                             : write_file_atomic(dirfd, "config.json", config, strlen(config), 0600, err);
-        if (ret == 0)
-                ret = state_save(&l->state, err);
+        return ret < 0 ? ret : state_stage(&l->state, err);
+}
+
+int launch_save_state(struct launch *l, nook_err *err)
+{
+        int ret = launch_stage_state(l, err);
+        return ret < 0 ? ret : launch_commit_state(l, err);
+}
+
+int launch_commit_state(struct launch *l, nook_err *err)
+{
+        int ret = state_commit(&l->state, err);
         if (ret == 0 && l->opts->pid_file != NULL) {
                 char text[32];
                 int len = snprintf(text, sizeof(text), "%d", l->pid);

@@ -193,8 +193,13 @@ int launch_make_cgroup(struct launch *l, nook_err *err);
 int launch_spawn(struct launch *l, nook_err *err);
 
 /* With the init ready (l->pid): its start time, the config and state.json saved,
- * --pid-file written (the end of launch_spawn; restore's too). */
+ * --pid-file written (restore's end). launch_spawn does the same in two halves:
+ * while the init sets itself up, the config saved and the state staged (nook
+ * would only wait meanwhile); once it is READY, the state put in place and the
+ * pid file written. */
 int launch_save_state(struct launch *l, nook_err *err);
+int launch_stage_state(struct launch *l, nook_err *err);
+int launch_commit_state(struct launch *l, nook_err *err);
 
 /* The last word to a ready init: START (run) or COMMITTED (create). */
 int launch_release(struct launch *l, nook_err *err);

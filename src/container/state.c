@@ -76,7 +76,7 @@ static void add_string(json_object *o, const char *key, const char *value)
                 json_object_object_add(o, key, json_object_new_string(value));
 }
 
-int state_save(const struct container_state *s, nook_err *err)
+static int stage_at(int dirfd, const struct container_state *s, nook_err *err)
 {
         json_object *o = json_object_new_object();
         add_string(o, "ociVersion", s->oci_version);
@@ -104,11 +104,34 @@ int state_save(const struct container_state *s, nook_err *err)
                 json_object_object_add(o, "systemd", unit);
         }
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        _cleanup_close_ int dirfd = open(s->dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
-        int ret = dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", s->dir)
-                            : write_file_atomic(dirfd, STATE_FILE, text, strlen(text), 0600, err);
+        int ret = write_file_staged(dirfd, STATE_FILE, text, strlen(text), 0600, err);
         json_object_put(o);
         return ret;
+}
+
+static int open_dir(const struct container_state *s, nook_err *err)
+{
+        int dirfd = open(s->dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+        return dirfd < 0 ? nook_error_errno(err, "open state dir `%s`", s->dir) : dirfd;
+}
+
+int state_stage(const struct container_state *s, nook_err *err)
+{
+        _cleanup_close_ int dirfd = open_dir(s, err);
+        return dirfd < 0 ? dirfd : stage_at(dirfd, s, err);
+}
+
+int state_commit(const struct container_state *s, nook_err *err)
+{
+        _cleanup_close_ int dirfd = open_dir(s, err);
+        return dirfd < 0 ? dirfd : write_file_commit(dirfd, STATE_FILE, err);
+}
+
+int state_save(const struct container_state *s, nook_err *err)
+{
+        _cleanup_close_ int dirfd = open_dir(s, err);
+        int ret = dirfd < 0 ? dirfd : stage_at(dirfd, s, err);
+        return ret < 0 ? ret : write_file_commit(dirfd, STATE_FILE, err);
 }
 
 static char *dup_field(json_object *o, const char *key)

@@ -53,6 +53,11 @@ int state_reserve(const char *root, const char *id, char **dir, nook_err *err);
 /* Writes state.json atomically. */
 int state_save(const struct container_state *state, nook_err *err);
 
+/* state_save in two halves: the new state.json written beside the old one, then
+ * put in its place (one rename). state_remove_dir removes a staged one too. */
+int state_stage(const struct container_state *state, nook_err *err);
+int state_commit(const struct container_state *state, nook_err *err);
+
 /* Loads <root>/<id>/state.json; a missing container says "does not exist". */
 int state_load(const char *root, const char *id, struct container_state **out, nook_err *err);
 

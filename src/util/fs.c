@@ -70,14 +70,20 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len, noo
         return 0;
 }
 
-int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err)
+/* The temporary file sits next to the target, so that rename is atomic. */
+static char *staged_name(const char *name)
 {
-        /* The temporary file sits next to the target, so that rename is atomic. */
-        _cleanup_free_ char *tmp = NULL;
+        char *tmp = NULL;
         const char *slash = strrchr(name, '/');
         int n = slash != NULL ? asprintf(&tmp, "%.*s/.%s.%d", (int)(slash - name), name, slash + 1, getpid())
                               : asprintf(&tmp, ".%s.%d", name, getpid());
-        if (n < 0)
+        return n < 0 ? NULL : tmp;
+}
+
+int write_file_staged(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err)
+{
+        _cleanup_free_ char *tmp = staged_name(name);
+        if (tmp == NULL)
                 return nook_error(err, ENOMEM, "write `%s`", name);
         _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (fd < 0)
@@ -88,12 +94,26 @@ int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
                 unlinkat(dirfd, tmp, 0);
                 return ret;
         }
+        return 0;
+}
+
+int write_file_commit(int dirfd, const char *name, nook_err *err)
+{
+        _cleanup_free_ char *tmp = staged_name(name);
+        if (tmp == NULL)
+                return nook_error(err, ENOMEM, "write `%s`", name);
         if (renameat(dirfd, tmp, dirfd, name) < 0) {
                 int ret = nook_error_errno(err, "rename `%s` to `%s`", tmp, name);
                 unlinkat(dirfd, tmp, 0);
                 return ret;
         }
         return 0;
+}
+
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err)
+{
+        int ret = write_file_staged(dirfd, name, data, len, mode, err);
+        return ret < 0 ? ret : write_file_commit(dirfd, name, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, nook_err *err)

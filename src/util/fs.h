@@ -21,6 +21,12 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len, noo
 /* Replaces dirfd/name with data atomically (temporary file + rename). */
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err);
 
+/* write_file_atomic in two halves, for a caller with idle time before the moment
+ * the file must appear: the temporary file (".NAME.PID", next to NAME) written,
+ * then renamed over NAME. A failed commit removes the temporary file. */
+int write_file_staged(int dirfd, const char *name, const char *data, size_t len, mode_t mode, nook_err *err);
+int write_file_commit(int dirfd, const char *name, nook_err *err);
+
 /* mkdir -p; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode, nook_err *err);
 

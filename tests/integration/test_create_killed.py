@@ -38,10 +38,11 @@ def kill_and_reap(tracer, pid):
 @needs_strace
 def test_init_of_a_create_killed_before_its_state_was_saved_exits_on_its_own(bundle):
     bundle.args = ["sleep", "100"]
-    # renameat: 1st the planned state, 2nd the config at the end, once the init is ready.
-    tracer, pid = traced_create(bundle, "renameat", 2)
+    # renameat: 1st the planned state, 2nd the config (while the init sets itself up, as the
+    # final state is staged), 3rd the final state put in place, once the init is ready.
+    tracer, pid = traced_create(bundle, "renameat", 3)
     state_dir = pathlib.Path(bundle.nook.root) / bundle.id
-    pending = lambda: state_dir.is_dir() and any(f.name.startswith(".config.json.") for f in state_dir.iterdir())
+    pending = lambda: state_dir.is_dir() and any(f.name.startswith(".state.json.") for f in state_dir.iterdir())
     assert wait_for(pending, timeout=20)
     inits = processes_in_cgroups([bundle.id])
     assert len(inits) == 1

@@ -1,6 +1,7 @@
 /* open_in_root: resolving and creating paths inside a directory as if it were "/";
  * path_join, opendir_dup and the cleanup attributes of util/cleanup.h. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -231,6 +232,42 @@ static void opendir_dup_leaves_the_fd_open(void **state)
         assert_int_equal(open_fds(), before);
 }
 
+static void assert_content(int dirfd, const char *name, const char *want)
+{
+        char *text = NULL;
+        size_t len = 0;
+        nook_err err = NULL;
+        assert_int_equal(read_file_at(dirfd, name, &text, &len, &err), 0);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(text, want, len);
+        free(text);
+}
+
+/* create's state: staged while the init sets itself up, put in place at READY. */
+static void a_staged_file_appears_only_when_committed(void **state)
+{
+        struct dirs *d = *state;
+        nook_err err = NULL;
+        assert_int_equal(write_file_atomic(d->rootfd, "state.json", "planned", 7, 0600, &err), 0);
+        assert_int_equal(write_file_staged(d->rootfd, "state.json", "final", 5, 0600, &err), 0);
+        assert_content(d->rootfd, "state.json", "planned");
+        assert_int_equal(write_file_commit(d->rootfd, "state.json", &err), 0);
+        assert_content(d->rootfd, "state.json", "final");
+        /* Nothing else is left in the directory: the staged file became state.json. */
+        DIR *dir = opendir(d->root);
+        assert_non_null(dir);
+        int entries = 0;
+        for (struct dirent *e; (e = readdir(dir)) != NULL;)
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        entries++;
+        closedir(dir);
+        assert_int_equal(entries, 1);
+        /* A commit with nothing staged fails and names both files. */
+        assert_int_equal(write_file_commit(d->rootfd, "state.json", &err), -ENOENT);
+        assert_non_null(strstr(err->msg, "state.json"));
+        nook_error_free(&err);
+}
+
 static pid_t fork_sleeper(int exit_code)
 {
         pid_t pid = fork();
@@ -293,6 +330,7 @@ int main(void)
                 cmocka_unit_test(path_join_puts_one_slash_between_parts),
                 cmocka_unit_test(path_join_is_not_bounded_by_a_buffer),
                 cmocka_unit_test_setup_teardown(opendir_dup_leaves_the_fd_open, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_staged_file_appears_only_when_committed, setup, teardown),
                 cmocka_unit_test(cleanup_pid_kills_and_reaps_the_child),
                 cmocka_unit_test(pid_wait_hands_the_child_back),
                 cmocka_unit_test(cleanup_json_drops_one_reference),
