@@ -164,14 +164,9 @@ static int dump_run(struct dump *d, nook_err *err)
                 .freeze_cgroup = freezer_of(d->state->cgroup),
                 .config_file = config_file_of(d->spec),
                 .leave_running = o->leave_running,
-                .tcp_established = o->criu.tcp_established,
+                .sw = o->criu.sw,
                 .tcp_skip_in_flight = o->tcp_skip_in_flight,
                 .link_remap = o->link_remap,
-                .ext_unix_sk = o->criu.ext_unix_sk,
-                .shell_job = o->criu.shell_job,
-                .file_locks = o->criu.file_locks,
-                .auto_dedup = o->criu.auto_dedup,
-                .lazy_pages = o->criu.lazy_pages,
                 .cgroup_mode = d->setup.cgroup_mode,
                 .empty_ns = d->setup.empty_ns,
                 .page_server_address = d->page_server_address,
@@ -223,8 +218,8 @@ static int dump_run(struct dump *d, nook_err *err)
         ret = criu_swrk_start(d->setup.binary, &quiet, &swrk, err);
         if (ret < 0)
                 return ret;
-        if (o->pre_dump || o->criu.lazy_pages)
-                ret = criu_check_features(&swrk, o->pre_dump, o->criu.lazy_pages, err);
+        if (o->pre_dump || o->criu.sw.lazy_pages)
+                ret = criu_check_features(&swrk, o->pre_dump, o->criu.sw.lazy_pages, err);
         if (ret == 0)
                 ret = criu_request(&swrk, o->pre_dump ? CRIU_PRE_DUMP : CRIU_DUMP, &opts, on_notify, d, NULL, err);
         criu_swrk_close(&swrk);

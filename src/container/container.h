@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "linux/criu.h"
 #include "spec/spec.h"
 #include "util/error.h"
 
@@ -124,7 +125,7 @@ struct criu_common_options {
         const char *manage_cgroups_mode; /* soft, full, strict, ignore; NULL: criu's default */
         const char *const *empty_ns; /* --empty-ns NAME, repeated */
         size_t n_empty_ns;
-        bool tcp_established, ext_unix_sk, shell_job, file_locks, auto_dedup, lazy_pages;
+        struct criu_switches sw;
 };
 
 struct checkpoint_options {

@@ -278,7 +278,7 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
         size_t n_roots = 0;
         if (ret == 0)
                 ret = cgroup_roots(l->state.cgroup, &roots, &n_roots, err);
-        if (ret == 0 && o->criu.lazy_pages)
+        if (ret == 0 && o->criu.sw.lazy_pages)
                 ret = criu_check_features(&r->swrk, false, true, err);
         if (ret < 0)
                 return ret;
@@ -290,12 +290,7 @@ static int restore_run(struct restore *r, const sigset_t *old_mask, nook_err *er
                 .root = r->criu_root,
                 .lsm_profile = o->lsm_profile,
                 .lsm_mount_context = o->lsm_mount_context,
-                .tcp_established = o->criu.tcp_established,
-                .ext_unix_sk = o->criu.ext_unix_sk,
-                .shell_job = o->criu.shell_job,
-                .file_locks = o->criu.file_locks,
-                .auto_dedup = o->criu.auto_dedup,
-                .lazy_pages = o->criu.lazy_pages,
+                .sw = o->criu.sw,
                 .cgroup_mode = r->setup.cgroup_mode,
                 .empty_ns = r->setup.empty_ns,
                 .status_fd = -1,

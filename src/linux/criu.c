@@ -518,16 +518,16 @@ static int wire_options_fill(struct wire_options *w, const struct criu_options *
         o->lsm_profile = (char *)in->lsm_profile;
         o->lsm_mount_context = (char *)in->lsm_mount_context;
         SET(leave_running, in->leave_running);
-        SET(tcp_established, in->tcp_established);
+        SET(tcp_established, in->sw.tcp_established);
         if (in->tcp_skip_in_flight)
                 SET(tcp_skip_in_flight, true);
         if (in->link_remap)
                 SET(link_remap, true);
-        SET(ext_unix_sk, in->ext_unix_sk);
-        SET(shell_job, in->shell_job);
-        SET(file_locks, in->file_locks);
-        SET(auto_dedup, in->auto_dedup);
-        SET(lazy_pages, in->lazy_pages);
+        SET(ext_unix_sk, in->sw.ext_unix_sk);
+        SET(shell_job, in->sw.shell_job);
+        SET(file_locks, in->sw.file_locks);
+        SET(auto_dedup, in->sw.auto_dedup);
+        SET(lazy_pages, in->sw.lazy_pages);
         SET(manage_cgroups, true); /* (what criu before manage_cgroups_mode reads) */
         SET(manage_cgroups_mode, cgroup_mode_wire(in->cgroup_mode));
         SET(empty_ns, in->empty_ns);

@@ -38,6 +38,11 @@ struct criu_inherit {
         int fd;
 };
 
+/* What the user switches on alike for checkpoint and restore (runc's flags of these names). */
+struct criu_switches {
+        bool tcp_established, ext_unix_sk, shell_job, file_locks, auto_dedup, lazy_pages;
+};
+
 struct criu_options {
         int images_dir_fd;          /* required */
         int work_dir_fd;            /* -1: the images directory */
@@ -50,8 +55,8 @@ struct criu_options {
         const char *config_file;    /* criu's configuration file (missing: ignored) */
         const char *lsm_profile;    /* restore: "apparmor:NAME", "selinux:LABEL" */
         const char *lsm_mount_context;
-        bool leave_running, tcp_established, tcp_skip_in_flight, link_remap, ext_unix_sk, shell_job, file_locks,
-                auto_dedup, lazy_pages;
+        struct criu_switches sw;
+        bool leave_running, tcp_skip_in_flight, link_remap;
         enum criu_cgroup_mode cgroup_mode;
         unsigned empty_ns;          /* CLONE_NEW* made empty on restore, not dumped */
         const char *page_server_address; /* with page_server_port */
