@@ -11,9 +11,8 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-100}
 work=$(mktemp -d /tmp/nook-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-scripts/make-rootfs.sh "$work/rootfs"
-(cd "$work" && runc spec)
-sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' "$work/config.json"
+. bench/bundle.sh
+bench_bundle "$work"
 nook=$PWD/build/nook
 
 cat > "$work/inner.sh" <<INNER

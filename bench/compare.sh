@@ -19,9 +19,8 @@ runs=${RUNS:-200}
 work=$(mktemp -d /tmp/nook-compare.XXXXXX)
 state=$(mktemp -d "${STATE:-$work}/nook-compare-state.XXXXXX")
 trap 'for b in old new; do "$new" --root "$state/$b" delete -f long 2>/dev/null || true; done; rm -rf "$state" "$work"' EXIT
-scripts/make-rootfs.sh "$work/rootfs"
-(cd "$work" && runc spec)
-sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' "$work/config.json"
+. bench/bundle.sh
+bench_bundle "$work"
 mkdir -p "$work/long"
 ln -s ../rootfs "$work/long/rootfs"
 sed 's/"\/bin\/true"/"sleep", "1000"/' "$work/config.json" > "$work/long/config.json"
